@@ -1,0 +1,127 @@
+/* parsweep — the parallel manager: backends, the factory, SPMD regions.
+ *
+ * A manager owns a backend and its workers. psw_parallel() runs a function
+ * once on every worker (an SPMD region); inside it, each worker has its own
+ * context (psw_ctx_t) that gives its rank and is passed to the collectives
+ * (collectives.h) and to psw_for() (sched.h). */
+#ifndef PARSWEEP_MANAGER_H
+#define PARSWEEP_MANAGER_H
+
+#include <stddef.h>
+
+#include "export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct psw_manager psw_manager_t; /* opaque */
+typedef struct psw_ctx psw_ctx_t;         /* opaque, one per worker */
+typedef struct psw_backend psw_backend_t; /* opaque backend descriptor */
+
+/* The body of an SPMD region. Runs once on every worker. A non-zero
+ * (negative psw_err_t) return marks the region failed. */
+typedef int (*psw_region_fn)(psw_ctx_t *ctx, void *arg);
+
+/* Options of a manager. Initialise with psw_opts_init() and then set the
+ * fields you need, so that fields added later keep their defaults. */
+typedef struct psw_opts {
+  /* Workers per node for the pool backends (threads, fork):
+   * WaterTAP's number_of_subprocesses. 0 = every CPU this process may use
+   * (sched_getaffinity). Ignored by serial (always 1). */
+  int num_workers;
+  /* Bytes of shared staging memory per worker and buffer used by the
+   * shared-memory collectives; larger messages are pipelined through it.
+   * 0 = default (128 KiB). */
+  size_t shm_slot_bytes;
+  /* Seconds that the survivors of a failed fork region may take to leave
+   * the region before they are killed. 0 = default (10 s). */
+  double abort_grace_s;
+} psw_opts_t;
+
+/* Fill `opts` with defaults. */
+PSW_EXTERN void psw_opts_init(psw_opts_t *opts);
+
+/* Backend descriptors: the "classes" of the manager we replace. Each returns
+ * a descriptor owned by the library, or NULL when the backend was not built
+ * into this library (e.g. mpi without PSW_WITH_MPI). */
+PSW_EXTERN const psw_backend_t *psw_backend_serial(void);
+PSW_EXTERN const psw_backend_t *psw_backend_threads(void);
+PSW_EXTERN const psw_backend_t *psw_backend_fork(void);
+
+/* Look a backend up by native name or alias, case-insensitively ("fork",
+ * "MultiProcessing", "concurrent.futures", ...). "auto" is resolved from
+ * the environment (a launcher → hybrid/mpi when built, otherwise fork).
+ * Returns NULL for an unknown name or a backend not built in. */
+PSW_EXTERN const psw_backend_t *psw_backend_lookup(const char *name);
+
+/* Native name of a descriptor ("fork"). */
+PSW_EXTERN const char *psw_backend_desc_name(const psw_backend_t *backend);
+
+/* A space-separated list of every accepted name, natives and aliases, for
+ * messages and --help. The string belongs to the library. */
+PSW_EXTERN const char *psw_backend_valid_names(void);
+
+/* The factory (WaterTAP's create_parallel_manager). `backend` is a name or
+ * alias (case-insensitive), or NULL/"" for "auto". An unknown name gives the
+ * serial backend and logs exactly one warning that names the valid choices
+ * (the documented behaviour of the manager we replace). A known backend
+ * that was not built in gives PSW_ERR_UNAVAILABLE. `opts` may be NULL.
+ * On success *mgr owns a manager; free it with psw_destroy_parallel_manager.
+ * Errors: PSW_ERR_INVAL (mgr NULL, bad option), PSW_ERR_UNAVAILABLE,
+ * PSW_ERR_NOMEM, PSW_ERR_SYS. */
+PSW_EXTERN int psw_create_parallel_manager(psw_manager_t **mgr,
+                                           const char *backend,
+                                           const psw_opts_t *opts);
+
+/* The factory by descriptor (WaterTAP: passing the class directly). */
+PSW_EXTERN int psw_create_parallel_manager_with(psw_manager_t **mgr,
+                                                const psw_backend_t *backend,
+                                                const psw_opts_t *opts);
+
+/* Free a manager. Accepts NULL. Must not be called inside a region. */
+PSW_EXTERN void psw_destroy_parallel_manager(psw_manager_t *mgr);
+
+/* Native name of the backend in use ("serial", "threads", "fork", ...).
+ * The string belongs to the library. */
+PSW_EXTERN const char *psw_backend_name(const psw_manager_t *mgr);
+
+/* Number of workers a region of this manager runs on (all nodes). */
+PSW_EXTERN int psw_num_workers(const psw_manager_t *mgr);
+
+/* Run fn(ctx, arg) once on every worker and wait for all of them.
+ * serial: in the calling thread. threads: on N threads (the caller is
+ * worker 0). fork: in N forked children sharing an anonymous shared-memory
+ * segment; the caller supervises and is not a worker itself, so fn's side
+ * effects in process memory stay in the children.
+ * Returns 0 when every worker's fn returned 0; otherwise the first non-zero
+ * return, or PSW_ERR_PEER_LOST when a worker died (signal or exit). A worker
+ * that dies makes the collectives of the others return PSW_ERR_PEER_LOST
+ * within a fraction of a second; survivors that do not leave the region
+ * within opts.abort_grace_s are killed; no child outlives the call.
+ * Errors also: PSW_ERR_NESTED (called inside a region), PSW_ERR_SYS. */
+PSW_EXTERN int psw_parallel(psw_manager_t *mgr, psw_region_fn fn, void *arg);
+
+/* --- Inside a region: who am I? (WaterTAP's get_rank, is_root_process,
+ * number_of_worker_processes) -------------------------------------------- */
+
+/* Global rank of this worker, 0..size-1. */
+PSW_EXTERN int psw_rank(const psw_ctx_t *ctx);
+/* Number of workers in the region. */
+PSW_EXTERN int psw_size(const psw_ctx_t *ctx);
+/* Non-zero on rank 0. */
+PSW_EXTERN int psw_is_root(const psw_ctx_t *ctx);
+/* Node of this worker, 0..num_nodes-1 (0 on single-node backends). */
+PSW_EXTERN int psw_node_id(const psw_ctx_t *ctx);
+/* Number of nodes the region spans. */
+PSW_EXTERN int psw_num_nodes(const psw_ctx_t *ctx);
+/* Rank among the workers of this node, and their number. */
+PSW_EXTERN int psw_local_rank(const psw_ctx_t *ctx);
+PSW_EXTERN int psw_local_size(const psw_ctx_t *ctx);
+/* The manager that runs this region. */
+PSW_EXTERN psw_manager_t *psw_ctx_manager(const psw_ctx_t *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PARSWEEP_MANAGER_H */

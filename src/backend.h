@@ -1,0 +1,56 @@
+/* parsweep — the backend vtable (internal).
+ *
+ * Each backend lives in one file under backends/ and exports exactly one
+ * `const struct psw_backend`. The manager calls through this table only;
+ * backends never call each other. Collectives take byte counts except the
+ * reductions, which need the element type. Every slot may assume validated
+ * arguments (the public wrappers in core/collectives.c check them). */
+#ifndef PSW_BACKEND_H
+#define PSW_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parsweep.h"
+
+struct psw_backend {
+  const char *name;           /* native name, SPEC §1 */
+  const char *const *aliases; /* NULL-terminated, may be NULL */
+
+  /* Set up backend state in m->be_state from m->opts; fix m->num_workers.
+   * Called once by the factory. */
+  int (*create)(psw_manager_t *m);
+  /* Free what create made. Never called inside a region. */
+  void (*destroy)(psw_manager_t *m);
+  /* Run fn on every worker and wait (psw_parallel). Blocking; returns the
+   * region's result as documented at psw_parallel(). */
+  int (*parallel)(psw_manager_t *m, psw_region_fn fn, void *arg);
+
+  /* Make the pending and future collectives of every other worker of the
+   * region fail with err (an error only this worker can see). */
+  void (*abort)(psw_ctx_t *c, int err);
+
+  /* Collectives, called by every worker of the region. Blocking. */
+  int (*barrier)(psw_ctx_t *c);
+  int (*bcast)(psw_ctx_t *c, void *buf, size_t nbytes, int root);
+  /* sendbuf on root; counts/displs in bytes, read on root only. */
+  int (*scatterv)(psw_ctx_t *c, const void *sendbuf, const size_t *counts,
+                  const size_t *displs, void *recvbuf, size_t recvbytes,
+                  int root);
+  /* counts/displs in bytes; recvbuf, counts and displs used on root only,
+   * or on every worker when root < 0 (allgatherv). */
+  int (*gatherv)(psw_ctx_t *c, const void *sendbuf, size_t sendbytes,
+                 void *recvbuf, const size_t *counts, const size_t *displs,
+                 int root);
+  /* root < 0: allreduce. sendbuf may equal recvbuf. */
+  int (*reduce)(psw_ctx_t *c, const void *sendbuf, void *recvbuf, size_t count,
+                psw_type_t type, psw_op_t op, int root);
+  /* The whole of psw_for (dynamic scheduling plus the final barrier). */
+  int (*loop)(psw_ctx_t *c, uint64_t n, psw_task_fn task, void *arg);
+};
+
+extern const struct psw_backend psw__backend_serial;
+extern const struct psw_backend psw__backend_threads;
+extern const struct psw_backend psw__backend_fork;
+
+#endif /* PSW_BACKEND_H */

@@ -1,0 +1,107 @@
+/* parsweep — the threads backend: N POSIX threads in one process; the
+ * caller is worker 0. Collectives run in a shared-memory group (ordinary
+ * process memory would do, but the group's algorithms are the fork
+ * backend's and hybrid's node stage too). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/pool.h"
+#include "shm/group.h"
+
+struct threads_state {
+  struct psw_shm_group *grp;
+};
+
+struct worker_arg {
+  psw_ctx_t ctx;
+  psw_region_fn fn;
+  void *arg;
+  pthread_t tid;
+};
+
+static int threads_create(psw_manager_t *m) {
+  struct threads_state *st = calloc(1, sizeof *st);
+  if (!st)
+    return PSW_ERR_NOMEM;
+  m->num_workers = psw__pool_size(m);
+  int rc = psw__shm_group_create(m->num_workers, psw__pool_slot_bytes(m),
+                                 psw__available_cpus(), &st->grp);
+  if (rc) {
+    free(st);
+    return rc;
+  }
+  m->be_state = st;
+  return 0;
+}
+
+static void threads_destroy(psw_manager_t *m) {
+  struct threads_state *st = m->be_state;
+  psw__shm_group_destroy(st->grp);
+  free(st);
+}
+
+static void run_worker(struct worker_arg *w) {
+  int rc = w->fn(&w->ctx, w->arg);
+  psw__shm_depart(w->ctx.grp, w->ctx.rank, rc);
+}
+
+static void *thread_main(void *p) {
+  run_worker(p);
+  return NULL;
+}
+
+static int threads_parallel(psw_manager_t *m, psw_region_fn fn, void *arg) {
+  struct threads_state *st = m->be_state;
+  int n = m->num_workers;
+  struct worker_arg *w = calloc((size_t)n, sizeof *w);
+  if (!w)
+    return PSW_ERR_NOMEM;
+  psw__shm_group_reset(st->grp);
+  for (int r = 0; r < n; r++) {
+    psw__ctx_init(&w[r].ctx, m, r, n);
+    w[r].ctx.grp = st->grp;
+    w[r].fn = fn;
+    w[r].arg = arg;
+  }
+  int started = 1, rc = 0;
+  for (; started < n; started++) {
+    int e = pthread_create(&w[started].tid, NULL, thread_main, &w[started]);
+    if (e) {
+      PSW_ERROR("pthread_create: %s", strerror(e));
+      /* Workers already running would wait forever for the missing ones. */
+      psw__shm_abort(st->grp, PSW_ERR_SYS);
+      rc = PSW_ERR_SYS;
+      break;
+    }
+  }
+  if (!rc)
+    run_worker(&w[0]);
+  for (int r = 1; r < started; r++)
+    pthread_join(w[r].tid, NULL);
+  if (!rc) {
+    /* The first failing worker's own error, not the ABORTED it caused. */
+    for (int r = 0; r < n && !rc; r++) {
+      int wr = atomic_load(&psw__shm_worker(st->grp, r)->rc);
+      if (wr && wr != PSW_ERR_ABORTED)
+        rc = wr;
+    }
+    for (int r = 0; r < n && !rc; r++)
+      rc = atomic_load(&psw__shm_worker(st->grp, r)->rc);
+  }
+  free(w);
+  return rc;
+}
+
+static const char *const threads_aliases[] = {"ConcurrentFutures",
+                                              "concurrent.futures", NULL};
+
+const struct psw_backend psw__backend_threads = {
+    .name = "threads",
+    .aliases = threads_aliases,
+    .create = threads_create,
+    .destroy = threads_destroy,
+    .parallel = threads_parallel,
+    PSW_POOL_COLLECTIVES,
+};

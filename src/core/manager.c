@@ -1,0 +1,177 @@
+/* parsweep — the factory: backends by name, alias or descriptor. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+/* Every backend built into this library, in the order names are listed. */
+static const struct psw_backend *const backends[] = {
+    &psw__backend_serial,
+    &psw__backend_threads,
+    &psw__backend_fork,
+};
+#define NBACKENDS (sizeof backends / sizeof backends[0])
+
+/* Names of SPEC §1 whose backend this build lacks: known, but unavailable
+ * (PSW_ERR_UNAVAILABLE rather than the unknown-name fallback). */
+static const char *const not_built[] = {"mpi", "hybrid", "elastic", "RayIo",
+                                        "Ray"};
+
+void psw_opts_init(psw_opts_t *opts) {
+  if (!opts)
+    return;
+  memset(opts, 0, sizeof *opts);
+}
+
+const psw_backend_t *psw_backend_serial(void) {
+  return &psw__backend_serial;
+}
+const psw_backend_t *psw_backend_threads(void) {
+  return &psw__backend_threads;
+}
+const psw_backend_t *psw_backend_fork(void) {
+  return &psw__backend_fork;
+}
+
+const char *psw_backend_desc_name(const psw_backend_t *backend) {
+  return backend ? backend->name : NULL;
+}
+
+static int name_matches(const struct psw_backend *be, const char *name) {
+  if (!strcasecmp(be->name, name))
+    return 1;
+  for (const char *const *a = be->aliases; a && *a; a++)
+    if (!strcasecmp(*a, name))
+      return 1;
+  return 0;
+}
+
+/* Launchers leave these in the environment of every rank. */
+static int under_launcher(void) {
+  static const char *const vars[] = {"PMIX_NAMESPACE", "OMPI_COMM_WORLD_SIZE",
+                                     "PMI_RANK", "SLURM_STEP_ID"};
+  for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+    if (getenv(vars[i]))
+      return 1;
+  return 0;
+}
+
+static const struct psw_backend *resolve_auto(void) {
+  if (under_launcher()) {
+    const psw_backend_t *h = psw_backend_lookup("hybrid");
+    if (h)
+      return h;
+    PSW_WARN("a parallel launcher was detected but this library has no MPI "
+             "backend; using fork on this node only");
+  }
+  return &psw__backend_fork;
+}
+
+const psw_backend_t *psw_backend_lookup(const char *name) {
+  if (!name || !*name || !strcasecmp(name, "auto"))
+    return resolve_auto();
+  for (size_t i = 0; i < NBACKENDS; i++)
+    if (name_matches(backends[i], name))
+      return backends[i];
+  return NULL;
+}
+
+static char valid_names[512];
+static pthread_once_t valid_names_once = PTHREAD_ONCE_INIT;
+
+static void build_valid_names(void) {
+  size_t off = 0, cap = sizeof valid_names;
+  for (size_t i = 0; i < NBACKENDS && off < cap; i++) {
+    off += (size_t)snprintf(valid_names + off, cap - off, "%s%s",
+                            off ? " " : "", backends[i]->name);
+    for (const char *const *a = backends[i]->aliases; a && *a && off < cap; a++)
+      off += (size_t)snprintf(valid_names + off, cap - off, " %s", *a);
+  }
+  if (off < cap)
+    snprintf(valid_names + off, cap - off, " auto");
+}
+
+const char *psw_backend_valid_names(void) {
+  pthread_once(&valid_names_once, build_valid_names);
+  return valid_names;
+}
+
+int psw_create_parallel_manager_with(psw_manager_t **mgr,
+                                     const psw_backend_t *backend,
+                                     const psw_opts_t *opts) {
+  if (!mgr || !backend)
+    return PSW_ERR_INVAL;
+  *mgr = NULL;
+  psw_manager_t *m = calloc(1, sizeof *m);
+  if (!m)
+    return PSW_ERR_NOMEM;
+  m->be = backend;
+  if (opts)
+    m->opts = *opts;
+  else
+    psw_opts_init(&m->opts);
+  if (m->opts.num_workers < 0 || m->opts.abort_grace_s < 0) {
+    free(m);
+    return PSW_ERR_INVAL;
+  }
+  int rc = backend->create(m);
+  if (rc) {
+    free(m);
+    return rc;
+  }
+  PSW_INFO("parallel manager: backend %s, %d workers", backend->name,
+           m->num_workers);
+  *mgr = m;
+  return 0;
+}
+
+int psw_create_parallel_manager(psw_manager_t **mgr, const char *backend,
+                                const psw_opts_t *opts) {
+  if (!mgr)
+    return PSW_ERR_INVAL;
+  const psw_backend_t *be = psw_backend_lookup(backend);
+  if (!be) {
+    for (size_t i = 0; i < sizeof not_built / sizeof not_built[0]; i++)
+      if (!strcasecmp(backend, not_built[i])) {
+        PSW_ERROR("backend '%s' is not built into this library", backend);
+        return PSW_ERR_UNAVAILABLE;
+      }
+    PSW_WARN("unknown parallel backend '%s', using serial; valid choices: %s",
+             backend, psw_backend_valid_names());
+    be = &psw__backend_serial;
+  }
+  return psw_create_parallel_manager_with(mgr, be, opts);
+}
+
+void psw_destroy_parallel_manager(psw_manager_t *mgr) {
+  if (!mgr)
+    return;
+  mgr->be->destroy(mgr);
+  free(mgr);
+}
+
+const char *psw_backend_name(const psw_manager_t *mgr) {
+  return mgr ? mgr->be->name : NULL;
+}
+
+int psw_num_workers(const psw_manager_t *mgr) {
+  return mgr ? mgr->num_workers : 0;
+}
+
+int psw_parallel(psw_manager_t *mgr, psw_region_fn fn, void *arg) {
+  if (!mgr || !fn)
+    return PSW_ERR_INVAL;
+  if (mgr->in_region)
+    return PSW_ERR_NESTED;
+  mgr->in_region = 1;
+  int rc = mgr->be->parallel(mgr, fn, arg);
+  mgr->in_region = 0;
+  return rc;
+}
+
+const char *psw_version(void) {
+  return PSW_VERSION;
+}

@@ -1,0 +1,48 @@
+/* parsweep — collectives of a shared-memory group (internal).
+ *
+ * Pure node-local algorithms: they see a group and a local rank, never a
+ * backend, so the threads and fork backends use them directly and hybrid
+ * uses them as the node stage of its hierarchical collectives.
+ *
+ * Messages are pipelined through the group's staging slots: each step
+ * writes at most slot_bytes per worker into buffer (step & 1), passes one
+ * barrier, and reads. Two buffers make one barrier per step enough: a
+ * buffer is written again only two steps later, after a barrier that every
+ * reader of its previous contents has passed. `*step` is the caller's step
+ * counter, identical on every worker of the group. */
+#ifndef PSW_SHM_COLL_H
+#define PSW_SHM_COLL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parsweep.h"
+#include "shm/group.h"
+
+int psw__shm_bcast(struct psw_shm_group *g, int rank, uint64_t *step, void *buf,
+                   size_t nbytes, int root);
+
+/* counts/displs in bytes, read on root only. */
+int psw__shm_scatterv(struct psw_shm_group *g, int rank, uint64_t *step,
+                      const void *sendbuf, const size_t *counts,
+                      const size_t *displs, void *recvbuf, size_t recvbytes,
+                      int root);
+
+/* counts/displs in bytes; the result lands on root, or on every worker
+ * when root < 0 (allgatherv). */
+int psw__shm_gatherv(struct psw_shm_group *g, int rank, uint64_t *step,
+                     const void *sendbuf, size_t sendbytes, void *recvbuf,
+                     const size_t *counts, const size_t *displs, int root);
+
+/* Element-wise reduction in rank order; the result on root, or on every
+ * worker when root < 0. sendbuf may equal recvbuf. */
+int psw__shm_reduce(struct psw_shm_group *g, int rank, uint64_t *step,
+                    const void *sendbuf, void *recvbuf, size_t count,
+                    psw_type_t type, psw_op_t op, int root);
+
+/* psw_for over the group's shared counter. `loops` is the caller's count of
+ * loops done (identical on every worker); task gets `ctx`. */
+int psw__shm_loop(struct psw_shm_group *g, int rank, uint64_t *loops,
+                  uint64_t n, psw_task_fn task, psw_ctx_t *ctx, void *arg);
+
+#endif /* PSW_SHM_COLL_H */

@@ -1,0 +1,156 @@
+/* parsweep — shared-memory group: layout, barrier, abort. */
+#include "shm/group.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+#include "shm/futex.h"
+
+#define PSW_SHM_MAGIC 0x70737731u /* "psw1" */
+/* How long a sleeper sleeps before it re-checks abort and departures on its
+ * own (a safety net; normally it is woken). */
+#define PSW_SHM_SLEEP_NS (50 * 1000 * 1000)
+#define PSW_SHM_YIELDS 16
+
+static size_t round_up(size_t x, size_t a) {
+  return (x + a - 1) & ~(a - 1);
+}
+
+static size_t workers_offset(void) {
+  return round_up(sizeof(struct psw_shm_group), PSW_CACHELINE);
+}
+
+static size_t slots_offset(int n) {
+  return workers_offset() + (size_t)n * sizeof(struct psw_shm_worker);
+}
+
+size_t psw__shm_group_bytes(int n, size_t slot_bytes) {
+  size_t stride =
+      sizeof(struct psw_shm_slot) + round_up(slot_bytes, PSW_CACHELINE);
+  return round_up(slots_offset(n) + 2 * (size_t)n * stride, 4096);
+}
+
+void psw__shm_group_init(void *mem, int n, size_t slot_bytes, int ncpus) {
+  struct psw_shm_group *g = mem;
+  size_t total = psw__shm_group_bytes(n, slot_bytes);
+  memset(mem, 0, slots_offset(n));
+  g->magic = PSW_SHM_MAGIC;
+  g->n = n;
+  g->slot_bytes = slot_bytes;
+  g->stride = sizeof(struct psw_shm_slot) + round_up(slot_bytes, PSW_CACHELINE);
+  g->total = total;
+  g->ncpus = ncpus;
+  /* Spinning only pays when every waiter has a CPU of its own; otherwise it
+   * steals the CPU from the worker everybody waits for. */
+  g->spin = n <= ncpus ? 20000 : 0;
+}
+
+int psw__shm_group_create(int n, size_t slot_bytes, int ncpus,
+                          struct psw_shm_group **out) {
+  if (n < 1 || slot_bytes < PSW_CACHELINE || !out)
+    return PSW_ERR_INVAL;
+  size_t bytes = psw__shm_group_bytes(n, slot_bytes);
+  void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) {
+    PSW_ERROR("mmap of %zu bytes of shared memory: %s", bytes, strerror(errno));
+    return PSW_ERR_SYS;
+  }
+  psw__shm_group_init(mem, n, slot_bytes, ncpus);
+  *out = mem;
+  return 0;
+}
+
+void psw__shm_group_destroy(struct psw_shm_group *g) {
+  if (g)
+    munmap(g, g->total);
+}
+
+void psw__shm_group_reset(struct psw_shm_group *g) {
+  psw__shm_group_init(g, g->n, g->slot_bytes, g->ncpus);
+}
+
+struct psw_shm_slot *psw__shm_slot(struct psw_shm_group *g, int b, int w) {
+  return (struct psw_shm_slot *)((char *)g + slots_offset(g->n) +
+                                 ((size_t)b * (size_t)g->n + (size_t)w) *
+                                     g->stride);
+}
+
+void psw__shm_abort(struct psw_shm_group *g, int err) {
+  int32_t zero = 0;
+  atomic_compare_exchange_strong(&g->abort, &zero, err);
+  /* Waking `gen` reaches every waiter: all waits of the group are on it. */
+  psw__futex_wake_all(&g->gen);
+}
+
+void psw__shm_depart(struct psw_shm_group *g, int rank, int rc) {
+  struct psw_shm_worker *w = psw__shm_worker(g, rank);
+  atomic_store(&w->rc, rc);
+  atomic_store(&w->state, PSW_W_DONE);
+  if (rc != 0)
+    psw__shm_abort(g, PSW_ERR_ABORTED);
+  atomic_fetch_add(&g->departed, 1);
+  psw__futex_wake_all(&g->gen);
+}
+
+/* The slow path of a wait: why can gen never move on? */
+static int wait_failed(struct psw_shm_group *g, uint32_t old) {
+  int32_t err = atomic_load(&g->abort);
+  if (err)
+    return err;
+  if (atomic_load(&g->departed)) {
+    /* The departing worker released every barrier it took part in before
+     * it departed; re-check so that such a release is not mistaken. */
+    if (atomic_load(&g->gen) != old)
+      return 0;
+    return PSW_ERR_MISMATCH;
+  }
+  return 1; /* keep waiting */
+}
+
+static int wait_gen(struct psw_shm_group *g, uint32_t old) {
+  for (int i = 0; i < g->spin; i++) {
+    if (atomic_load_explicit(&g->gen, memory_order_acquire) != old)
+      return 0;
+    psw__cpu_relax();
+  }
+  for (int i = 0; i < PSW_SHM_YIELDS; i++) {
+    if (atomic_load_explicit(&g->gen, memory_order_acquire) != old)
+      return 0;
+    sched_yield();
+  }
+  for (;;) {
+    if (atomic_load_explicit(&g->gen, memory_order_acquire) != old)
+      return 0;
+    int rc = wait_failed(g, old);
+    if (rc <= 0)
+      return rc;
+    /* seq_cst increment then re-check: pairs with the releaser's store of
+     * gen then load of sleepers, so one of the two sees the other. */
+    atomic_fetch_add(&g->sleepers, 1);
+    if (atomic_load(&g->gen) == old)
+      psw__futex_wait(&g->gen, old, PSW_SHM_SLEEP_NS);
+    atomic_fetch_sub(&g->sleepers, 1);
+  }
+}
+
+int psw__shm_barrier(struct psw_shm_group *g) {
+  int32_t err = atomic_load_explicit(&g->abort, memory_order_relaxed);
+  if (err)
+    return err;
+  uint32_t old = atomic_load_explicit(&g->gen, memory_order_acquire);
+  if (atomic_fetch_add_explicit(&g->arrived, 1, memory_order_acq_rel) ==
+      (uint32_t)g->n - 1) {
+    /* Last to arrive: nobody can arrive at the next barrier before gen
+     * moves, so resetting the count first is safe. */
+    atomic_store_explicit(&g->arrived, 0, memory_order_relaxed);
+    atomic_store(&g->gen, old + 1);
+    if (atomic_load(&g->sleepers))
+      psw__futex_wake_all(&g->gen);
+    return 0;
+  }
+  return wait_gen(g, old);
+}

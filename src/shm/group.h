@@ -1,0 +1,111 @@
+/* parsweep — a node-local group of workers in shared memory (internal).
+ *
+ * One contiguous block holds the synchronisation words, per-worker state
+ * and the staging slots of the collectives. The block may be anonymous
+ * MAP_SHARED memory mapped before fork (fork, threads) or, later, a named
+ * segment attached by separately launched ranks (hybrid's node stage): the
+ * algorithms only see the block and a local rank.
+ *
+ * Waiting is spin-then-block: a bounded spin, a few sched_yield()s, then a
+ * futex sleep with a timeout so that an abort is noticed even if a wake-up
+ * is missed. No lock is ever held across a wait. */
+#ifndef PSW_SHM_GROUP_H
+#define PSW_SHM_GROUP_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PSW_CACHELINE 64
+#define PSW_SHM_DEFAULT_SLOT (128 * 1024)
+#define PSW_SHM_LOOP_SLOTS 3
+
+/* Per-worker words, used by the pool backends to report back. */
+struct psw_shm_worker {
+  _Atomic int32_t rc;    /* region function's return */
+  _Atomic int32_t state; /* PSW_W_* */
+  _Atomic int32_t pid;   /* fork: the worker's pid */
+} __attribute__((aligned(PSW_CACHELINE)));
+
+enum { PSW_W_IDLE = 0, PSW_W_RUNNING = 1, PSW_W_DONE = 2 };
+
+/* psw_for's shared counter; PSW_SHM_LOOP_SLOTS of them rotate so that one
+ * barrier per loop suffices (see shm/loop.c). */
+struct psw_shm_loop {
+  _Atomic uint64_t next;
+  _Atomic int32_t err;
+} __attribute__((aligned(PSW_CACHELINE)));
+
+/* Header of a staging slot; the data follows it. */
+struct psw_shm_slot {
+  uint64_t len;  /* bytes valid in data this step */
+  uint32_t more; /* the writer has more steps to go */
+  uint32_t pad;
+  unsigned char data[] __attribute__((aligned(PSW_CACHELINE)));
+} __attribute__((aligned(PSW_CACHELINE)));
+
+struct psw_shm_group {
+  /* Immutable after init. */
+  uint32_t magic;
+  int32_t n;           /* workers */
+  uint64_t slot_bytes; /* data bytes per slot */
+  uint64_t stride;     /* bytes between slots */
+  uint64_t total;      /* bytes of the whole block */
+  int32_t spin;        /* spin iterations before yielding */
+  int32_t ncpus;       /* CPUs available, as given at init */
+
+  /* First error of the region (0 = none): set by a worker that failed or by
+   * the supervisor that saw a worker die; makes every wait return it. */
+  _Atomic int32_t abort __attribute__((aligned(PSW_CACHELINE)));
+  /* Workers that have left the region function. A waiter that sees one
+   * while its barrier is incomplete knows the barrier can never complete. */
+  _Atomic uint32_t departed;
+
+  /* Central sense-counting barrier: `arrived` counts, `gen` is the futex
+   * word that changes when everyone has arrived. */
+  _Atomic uint32_t arrived __attribute__((aligned(PSW_CACHELINE)));
+  _Atomic uint32_t gen __attribute__((aligned(PSW_CACHELINE)));
+  _Atomic uint32_t sleepers;
+
+  struct psw_shm_loop loop[PSW_SHM_LOOP_SLOTS];
+  /* Followed by n struct psw_shm_worker, then 2*n slots. */
+};
+
+/* Bytes needed for a group of n workers with slot_bytes per slot. */
+size_t psw__shm_group_bytes(int n, size_t slot_bytes);
+
+/* Initialise a group in `mem` of psw__shm_group_bytes(n, slot_bytes) bytes,
+ * aligned to a page. `ncpus` tunes the spin (no spinning when workers
+ * outnumber CPUs). */
+void psw__shm_group_init(void *mem, int n, size_t slot_bytes, int ncpus);
+
+/* Map anonymous shared memory (survives fork) and initialise a group in it.
+ * Returns 0, PSW_ERR_INVAL or PSW_ERR_SYS. */
+int psw__shm_group_create(int n, size_t slot_bytes, int ncpus,
+                          struct psw_shm_group **out);
+void psw__shm_group_destroy(struct psw_shm_group *g);
+
+/* Reset the synchronisation state between regions (all workers gone). */
+void psw__shm_group_reset(struct psw_shm_group *g);
+
+static inline struct psw_shm_worker *psw__shm_worker(struct psw_shm_group *g,
+                                                     int w) {
+  return (struct psw_shm_worker *)((char *)g +
+                                   ((sizeof *g + PSW_CACHELINE - 1) &
+                                    ~(size_t)(PSW_CACHELINE - 1))) +
+         w;
+}
+
+/* Slot of worker w in buffer b (0 or 1). */
+struct psw_shm_slot *psw__shm_slot(struct psw_shm_group *g, int b, int w);
+
+/* Record the first error of the region and wake every waiter. */
+void psw__shm_abort(struct psw_shm_group *g, int err);
+
+/* A worker leaves the region function (with its return value). */
+void psw__shm_depart(struct psw_shm_group *g, int rank, int rc);
+
+/* Wait for every worker. Returns 0 or the region's error. */
+int psw__shm_barrier(struct psw_shm_group *g);
+
+#endif /* PSW_SHM_GROUP_H */

@@ -1,0 +1,116 @@
+/* parsweep — evaluating one sample with the spec's model (internal).
+ *
+ * Two kinds behind one interface: an external command (execve of the argv
+ * template, never a shell; outputs parsed from stdout) and a C plugin
+ * (include/parsweep/model.h, loaded with dlopen). One instance per worker;
+ * a plugin's init runs in psw__model_open. */
+#ifndef PSW_SWEEP_MODEL_H
+#define PSW_SWEEP_MODEL_H
+
+#include <locale.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sample.h"
+#include "spec.h"
+
+typedef struct psw_model_inst psw_model_inst_t;
+
+/* Open the spec's model for one worker. worker/rank go into the child
+ * environment (PARSWEEP_WORKER, PARSWEEP_RANK) and the plugin's info.
+ * The spec is borrowed and must outlive the instance. The command's
+ * environment is snapshot here: the caller's environment, then spec->env,
+ * then the PARSWEEP_* variables (later ones replace earlier ones).
+ * On failure returns a psw_err_t and writes a one-line reason naming the
+ * command or plugin to err: PSW_ERR_INVAL for an inconsistent spec (no or
+ * two model kinds, an unknown placeholder, an env entry without '='),
+ * PSW_ERR_MODEL when the model cannot be used (command not found or not
+ * executable, plugin not loadable, no entry symbol, unknown ABI version,
+ * init failed; fini is not called after a failed init), PSW_ERR_NOMEM. */
+int psw__model_open(const psw_spec_t *spec, int worker, int rank,
+                    psw_model_inst_t **out, char *err, size_t errlen);
+
+/* Evaluate sample `index` with params[spec->nparams]; fills
+ * outputs[spec->noutputs] and *ev. Every output is NaN unless the status is
+ * PSW_ST_OK (SPEC §3: a failed sample's outputs are NaN), and OK requires
+ * every output to be a number: a command that exits 0 without printing one
+ * of them, or printing "name=nan", and a plugin that returns 0 but leaves
+ * one NaN, are FAILED with exit_code 0. One attempt: the
+ * caller does retries. A failing sample is not an error: the return is 0
+ * and ev->status says how it went; a negative return is a system failure
+ * (cannot fork, ...). Command: timeout → SIGTERM to the child's process
+ * group, a short grace, then SIGKILL (status 3); a signal → status 4 and
+ * exit_code -signal; non-zero exit → status 2; a missing output → status 2. */
+int psw__model_eval(psw_model_inst_t *m, uint64_t index, const double *params,
+                    double *outputs, psw_eval_t *ev);
+
+/* Run the plugin's fini and free. Accepts NULL. */
+void psw__model_close(psw_model_inst_t *m);
+
+/* Parse model stdout: lines "name=value" (spaces around '=' allowed, other
+ * lines ignored); for each of names[n], outputs[k] = value of the last line
+ * that names it, NaN if none. Returns the number of names found. Pure. */
+size_t psw__parse_outputs(const char *buf, size_t len,
+                          const char *const *names, size_t n,
+                          double *outputs);
+
+/* The same rules, for output read in pieces: only the outputs named by a
+ * valid line in buf are assigned, the others keep their value. Feed it
+ * whole lines. Returns the number of assignments. Pure. */
+size_t psw__parse_outputs_update(const char *buf, size_t len,
+                                 const char *const *names, size_t n,
+                                 double *outputs);
+
+/* Abandon a running command evaluation when `fd` becomes readable (an
+ * eventfd, a self-pipe, a signalfd...): the model's process group gets
+ * SIGTERM, the grace, then SIGKILL, and psw__model_eval returns
+ * PSW_ERR_INTERRUPTED with ev->status PSW_ST_NOT_RUN (the sample is to be
+ * run again on --resume). The fd is borrowed, -1 (the default) disables it.
+ * A plugin's eval is a plain call and cannot be interrupted. */
+void psw__model_set_cancel_fd(psw_model_inst_t *m, int fd);
+
+/* Placeholders of the command template: "{name}" where name is one or more
+ * characters other than braces, white space and quotes ("{x}", "--a={a}");
+ * any other brace is literal text ('{"k": 1}'). Returns the '{' of the
+ * first placeholder in the NUL-terminated s, with the name at ret + 1 of
+ * *name_len bytes, or NULL. Shared with the spec loader so that both agree
+ * on what an unknown placeholder is. */
+const char *psw__placeholder_next(const char *s, size_t *name_len);
+
+/* Timeout handling (seconds): after SIGTERM to the process group the model
+ * has PSW_MODEL_GRACE_S before SIGKILL; once the command itself has exited,
+ * stdout is drained for at most PSW_MODEL_DRAIN_S (a background grandchild
+ * may hold it open), then what is left of the group is killed. */
+#define PSW_MODEL_GRACE_S 1.0
+#define PSW_MODEL_DRAIN_S 0.25
+
+/* --- between model.c and the two kinds (not for other callers) --------- */
+
+/* The command kind (model_cmd.c). spec must outlive it. */
+typedef struct psw_cmd psw_cmd_t;
+int psw__cmd_open(const psw_spec_t *spec, int worker, int rank,
+                  psw_cmd_t **out, char *err, size_t errlen);
+int psw__cmd_eval(psw_cmd_t *c, uint64_t index, const double *params,
+                  double *outputs, psw_eval_t *ev, int cancel_fd);
+void psw__cmd_close(psw_cmd_t *c);
+
+/* The plugin kind (model_plugin.c). spec must outlive it. */
+typedef struct psw_plugin psw_plugin_t;
+int psw__plugin_open(const psw_spec_t *spec, int worker, int rank,
+                     psw_plugin_t **out, char *err, size_t errlen);
+int psw__plugin_eval(psw_plugin_t *p, uint64_t index, const double *params,
+                     double *outputs, psw_eval_t *ev);
+void psw__plugin_close(psw_plugin_t *p);
+
+/* printf into err[errlen] (NULL or 0 allowed); returns code. */
+int psw__model_errf(int code, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The "C" locale for number formatting and parsing (outparse.c); (locale_t)0
+ * when it cannot be created, in which case the current locale is used. */
+locale_t psw__c_locale(void);
+
+/* CLOCK_MONOTONIC in seconds. */
+double psw__model_now(void);
+
+#endif /* PSW_SWEEP_MODEL_H */

@@ -1,0 +1,77 @@
+/* parsweep — the results.h5 writer's state (internal to results*.c). */
+#ifndef PSW_SWEEP_RESULTS_IMPL_H
+#define PSW_SWEEP_RESULTS_IMPL_H
+
+#include <hdf5.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "results.h"
+
+/* Rows buffered between flushes: 64Ki rows, fewer when a row is wide, so
+ * the buffer stays near PSW_RESULTS_BUFFER_BYTES whatever N is. */
+#define PSW_RESULTS_BUFFER_ROWS ((size_t)65536)
+#define PSW_RESULTS_BUFFER_BYTES ((size_t)16 << 20)
+
+/* Root attribute names of the status counts, by status value. */
+extern const char *const psw__results_count_names[PSW_RESULTS_NSTATUS];
+
+/* A buffered row's place after sorting: its sample index and its slot. */
+struct psw_results_slot {
+  uint64_t index;
+  size_t pos;
+};
+
+struct psw_results {
+  char *path; /* the output, replaced at finish */
+  char *tmp;  /* where the file is built */
+  char *dir;  /* their directory, fsync'ed after the rename */
+  hid_t file;
+  hid_t dxpl; /* transfer properties of every write (H5P_DEFAULT serial) */
+  hid_t bool_type;
+  uint64_t n;
+  size_t nparams, noutputs, nv; /* nv = nparams + noutputs */
+
+  /* Datasets: values[0..nparams) sweep_params, then outputs. */
+  hid_t *values;
+  hid_t ss, status, exit_code, elapsed, worker, node;
+
+  /* Rows received since the last flush, in arrival order (slot k). */
+  size_t cap, len;
+  uint64_t *idx;
+  double *vals; /* len x nv, row-major */
+  int8_t *st;
+  uint8_t *ok;
+  int32_t *ec;
+  double *el;
+  int32_t *wk, *nd;
+
+  /* Flush scratch: the slots sorted by index, one gathered column. */
+  struct psw_results_slot *order;
+  unsigned char *col;
+
+  int broken; /* a write failed: only abort (or finish's error) remains */
+  char err[256];
+};
+
+/* Write every buffered row to the file and empty the buffer. Returns 0 or
+ * PSW_ERR_IO with r->err set; on error r->broken is set. */
+int psw__results_flush(psw_results_t *r);
+
+/* The temporary name beside `path`: ".<base>.tmp.<pid>[.<k>]", created
+ * exclusively with mode 0644 (before umask) so that two runs never share
+ * it. Fills r->tmp and r->dir. Returns 0, PSW_ERR_IO or PSW_ERR_NOMEM. */
+int psw__results_make_tmp(psw_results_t *r);
+
+/* Make the closed temporary file durable and rename it over r->path:
+ * fsync the file, rename, fsync the directory. Returns 0 or PSW_ERR_IO. */
+int psw__results_commit(psw_results_t *r);
+
+/* "YYYY-MM-DDTHH:MM:SSZ" for now, in UTC. */
+void psw__results_utc_now(char *buf, size_t len);
+
+/* Write msg to the one-line error buffer (err may be NULL). */
+void psw__results_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif /* PSW_SWEEP_RESULTS_IMPL_H */

@@ -1,0 +1,87 @@
+/* parsweep — the sweep specification (internal).
+ *
+ * psw__spec_load() reads the YAML file of SPEC §3 into a psw_spec_t and
+ * validates all of it before anything runs; every error names file, line
+ * and key: "spec.yaml:12: parameters.recovery.lower_limit: not a number". */
+#ifndef PSW_SWEEP_SPEC_H
+#define PSW_SWEEP_SPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum psw_sampler {
+  /* grid kinds: full factorial */
+  PSW_S_LINEAR = 0,
+  PSW_S_GEOM,
+  PSW_S_REVERSE_GEOM,
+  PSW_S_FIXED, /* PredeterminedFixedSample */
+  /* random kinds: one row per sample */
+  PSW_S_UNIFORM,
+  PSW_S_NORMAL,
+  PSW_S_LHS,    /* LatinHypercubeSample */
+  PSW_S_RANDOM, /* PredeterminedRandomSample */
+  PSW_S_SOBOL,
+} psw_sampler_t;
+
+/* The YAML type name of a sampler ("LinearSample"). */
+const char *psw__sampler_name(psw_sampler_t s);
+/* Non-zero for the grid kinds. */
+int psw__sampler_is_grid(psw_sampler_t s);
+
+typedef struct psw_param {
+  char *name;      /* key under parameters: */
+  char *full_name; /* the `param` key, else name */
+  char *units;     /* `units`, else "None" */
+  psw_sampler_t kind;
+  double lower, upper; /* lower_limit/upper_limit; min/max of array for
+                          Predetermined*; mean -/+ 3 std for Normal */
+  double mean, std;    /* NormalSample */
+  uint64_t num_samples; /* grid: points on this axis; random: rows (the
+                           parameter's own or the spec's num_samples) */
+  double *array;        /* Predetermined*: values */
+  size_t array_len;
+  int line; /* line of the parameter in the file, for messages */
+} psw_param_t;
+
+typedef struct psw_spec {
+  char *path; /* as given */
+  char *text; /* the file's bytes, NUL-terminated (recorded in results.h5) */
+  char *name; /* `name`, else NULL */
+  uint64_t seed;
+  uint64_t num_samples; /* `num_samples`, 0 when absent */
+  char *backend;        /* parallel_back_end, else NULL */
+  int num_workers;      /* number_of_subprocesses, 0 = all CPUs */
+  char *output;         /* output, default "results.h5" */
+
+  psw_param_t *params;
+  size_t nparams;
+  char **outputs;
+  size_t noutputs;
+
+  /* model: exactly one of command/plugin */
+  char **command; /* argv template, NULL-terminated; placeholders kept */
+  size_t command_argc;
+  char *plugin;
+  double timeout; /* seconds, 0 = none */
+  int retries;
+  char **env; /* "KEY=VALUE", NULL-terminated, may be NULL */
+  size_t nenv;
+
+  int is_grid;    /* every parameter is a grid kind */
+  uint64_t total; /* N: product of axes (grid) or rows (random) */
+} psw_spec_t;
+
+/* Parse and validate `path`. On success returns 0 and *out (free with
+ * psw__spec_free). On failure returns PSW_ERR_PARSE (bad content) or
+ * PSW_ERR_IO (cannot read) and writes one line without newline to err:
+ * "<file>:<line>: <key path>: <reason>". */
+int psw__spec_load(const char *path, psw_spec_t **out, char *err,
+                   size_t errlen);
+
+/* The same from a buffer; `path` is used in messages only. */
+int psw__spec_parse(const char *path, const char *text, size_t len,
+                    psw_spec_t **out, char *err, size_t errlen);
+
+void psw__spec_free(psw_spec_t *spec);
+
+#endif /* PSW_SWEEP_SPEC_H */
