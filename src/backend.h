@@ -13,6 +13,23 @@
 
 #include "parsweep.h"
 
+/* One psw_for/psw_for_ex call, as every backend receives it. */
+struct psw_loop {
+  uint64_t n;
+  psw_task_fn task;         /* psw_for */
+  psw_task_rec_fn task_rec; /* psw_for_ex */
+  void *arg;
+  psw_for_opts_t opts;
+};
+
+/* Run task i of L (either kind) with `record` (may be NULL when
+ * opts.record_size is 0). */
+static inline int psw__loop_run(psw_ctx_t *c, const struct psw_loop *L,
+                                uint64_t i, void *record) {
+  return L->task_rec ? L->task_rec(c, i, record, L->arg)
+                     : L->task(c, i, L->arg);
+}
+
 struct psw_backend {
   const char *name;           /* native name, SPEC §1 */
   const char *const *aliases; /* NULL-terminated, may be NULL */
@@ -45,8 +62,9 @@ struct psw_backend {
   /* root < 0: allreduce. sendbuf may equal recvbuf. */
   int (*reduce)(psw_ctx_t *c, const void *sendbuf, void *recvbuf, size_t count,
                 psw_type_t type, psw_op_t op, int root);
-  /* The whole of psw_for (dynamic scheduling plus the final barrier). */
-  int (*loop)(psw_ctx_t *c, uint64_t n, psw_task_fn task, void *arg);
+  /* The whole of psw_for/psw_for_ex (dynamic scheduling, records to the
+   * sink, the final barrier). */
+  int (*loop)(psw_ctx_t *c, const struct psw_loop *L);
 };
 
 extern const struct psw_backend psw__backend_serial;

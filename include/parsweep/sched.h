@@ -24,6 +24,37 @@ typedef int (*psw_task_fn)(psw_ctx_t *ctx, uint64_t index, void *arg);
  * every worker, or a region error (PSW_ERR_PEER_LOST, ...). */
 PSW_EXTERN int psw_for(psw_ctx_t *ctx, uint64_t n, psw_task_fn task, void *arg);
 
+/* A task that also produces a fixed-size record (opts.record_size bytes,
+ * zeroed before the call) for the sink. */
+typedef int (*psw_task_rec_fn)(psw_ctx_t *ctx, uint64_t index, void *record,
+                               void *arg);
+
+/* Receives every record exactly once, on the root worker's process, in a
+ * collector thread of its own (one call at a time, in no particular index
+ * order), while the workers go on. A non-zero return stops the loop like a
+ * task error. The record is valid only during the call. */
+typedef int (*psw_sink_fn)(uint64_t index, const void *record, void *arg);
+
+typedef struct psw_for_opts {
+  size_t record_size; /* bytes per record; 0 = no records, no sink */
+  psw_sink_fn sink;   /* used on the root only */
+  void *sink_arg;
+  uint64_t min_chunk; /* smallest chunk handed out; 0 = 1 */
+} psw_for_opts_t;
+
+/* Fill `opts` with defaults (no records, min_chunk 1). */
+PSW_EXTERN void psw_for_opts_init(psw_for_opts_t *opts);
+
+/* psw_for with results streamed to the root as they are produced (the
+ * scatter + gather of WaterTAP, without waiting for the end): every
+ * task(ctx, i, record, arg) fills a record that reaches opts->sink on the
+ * root while the loop runs. Memory is bounded: a worker whose records the
+ * sink has not consumed yet waits. Returns as psw_for. Errors also:
+ * PSW_ERR_INVAL (record_size > 0 without a sink on the root, a record too
+ * large for the backend's staging memory). */
+PSW_EXTERN int psw_for_ex(psw_ctx_t *ctx, uint64_t n, psw_task_rec_fn task,
+                          void *arg, const psw_for_opts_t *opts);
+
 #ifdef __cplusplus
 }
 #endif

@@ -36,8 +36,8 @@ int psw__pool_reduce(psw_ctx_t *c, const void *sendbuf, void *recvbuf,
                          count, type, op, root);
 }
 
-int psw__pool_loop(psw_ctx_t *c, uint64_t n, psw_task_fn task, void *arg) {
-  return psw__shm_loop(c->grp, c->local_rank, &c->loops, n, task, c, arg);
+int psw__pool_loop(psw_ctx_t *c, const struct psw_loop *L) {
+  return psw__shm_loop(c->grp, c->local_rank, &c->loops, L, c);
 }
 
 int psw__pool_size(const psw_manager_t *m) {

@@ -17,7 +17,7 @@ int psw__pool_gatherv(psw_ctx_t *c, const void *sendbuf, size_t sendbytes,
                       int root);
 int psw__pool_reduce(psw_ctx_t *c, const void *sendbuf, void *recvbuf,
                      size_t count, psw_type_t type, psw_op_t op, int root);
-int psw__pool_loop(psw_ctx_t *c, uint64_t n, psw_task_fn task, void *arg);
+int psw__pool_loop(psw_ctx_t *c, const struct psw_loop *L);
 
 /* Workers of a pool: opts.num_workers, or every available CPU. */
 int psw__pool_size(const psw_manager_t *m);

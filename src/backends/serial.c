@@ -1,6 +1,7 @@
 /* parsweep — the serial backend: one worker, in the calling thread.
  * Collectives with one worker are copies (or nothing), but they keep their
  * contracts so that code written for many workers runs unchanged. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -70,13 +71,22 @@ static int serial_reduce(psw_ctx_t *c, const void *sendbuf, void *recvbuf,
   return 0;
 }
 
-static int serial_loop(psw_ctx_t *c, uint64_t n, psw_task_fn task, void *arg) {
-  for (uint64_t i = 0; i < n; i++) {
-    int rc = task(c, i, arg);
-    if (rc)
-      return rc;
+/* Records go straight to the sink: there is nobody else to collect. */
+static int serial_loop(psw_ctx_t *c, const struct psw_loop *L) {
+  size_t rs = L->opts.record_size;
+  void *rec = NULL;
+  if (rs && !(rec = malloc(rs)))
+    return PSW_ERR_NOMEM;
+  int rc = 0;
+  for (uint64_t i = 0; i < L->n && !rc; i++) {
+    if (rs)
+      memset(rec, 0, rs);
+    rc = psw__loop_run(c, L, i, rec);
+    if (!rc && rs)
+      rc = L->opts.sink(i, rec, L->opts.sink_arg);
   }
-  return 0;
+  free(rec);
+  return rc;
 }
 
 static const char *const serial_aliases[] = {"single", "SingleProcess", NULL};

@@ -4,6 +4,7 @@
  * of leaving some workers waiting. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/dtype.h"
 #include "internal.h"
@@ -209,8 +210,26 @@ int psw_allreduce(psw_ctx_t *ctx, const void *sendbuf, void *recvbuf,
   return ctx->mgr->be->reduce(ctx, sendbuf, recvbuf, count, type, op, -1);
 }
 
+void psw_for_opts_init(psw_for_opts_t *opts) {
+  if (opts)
+    memset(opts, 0, sizeof *opts);
+}
+
 int psw_for(psw_ctx_t *ctx, uint64_t n, psw_task_fn task, void *arg) {
   if (!ctx || !task)
     return PSW_ERR_INVAL;
-  return ctx->mgr->be->loop(ctx, n, task, arg);
+  struct psw_loop L = {.n = n, .task = task, .arg = arg};
+  return ctx->mgr->be->loop(ctx, &L);
+}
+
+int psw_for_ex(psw_ctx_t *ctx, uint64_t n, psw_task_rec_fn task, void *arg,
+               const psw_for_opts_t *opts) {
+  if (!ctx || !task)
+    return PSW_ERR_INVAL;
+  struct psw_loop L = {.n = n, .task_rec = task, .arg = arg};
+  if (opts)
+    L.opts = *opts;
+  if (L.opts.record_size && ctx->rank == 0 && !L.opts.sink)
+    return root_only_error(ctx, PSW_ERR_INVAL);
+  return ctx->mgr->be->loop(ctx, &L);
 }

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend.h"
 #include "parsweep.h"
 #include "shm/group.h"
 
@@ -40,9 +41,11 @@ int psw__shm_reduce(struct psw_shm_group *g, int rank, uint64_t *step,
                     const void *sendbuf, void *recvbuf, size_t count,
                     psw_type_t type, psw_op_t op, int root);
 
-/* psw_for over the group's shared counter. `loops` is the caller's count of
- * loops done (identical on every worker); task gets `ctx`. */
+/* psw_for/psw_for_ex over the group's shared counter. `loops` is the
+ * caller's count of loops done (identical on every worker); tasks get
+ * `ctx`. Records travel to the sink on local rank 0 through per-worker
+ * rings in the staging slots (shm/ring.c). */
 int psw__shm_loop(struct psw_shm_group *g, int rank, uint64_t *loops,
-                  uint64_t n, psw_task_fn task, psw_ctx_t *ctx, void *arg);
+                  const struct psw_loop *L, psw_ctx_t *ctx);
 
 #endif /* PSW_SHM_COLL_H */

@@ -20,11 +20,15 @@
 #define PSW_SHM_DEFAULT_SLOT (128 * 1024)
 #define PSW_SHM_LOOP_SLOTS 3
 
-/* Per-worker words, used by the pool backends to report back. */
+/* Per-worker words, used by the pool backends to report back, and the
+ * worker's record ring of psw_for_ex (producer: the worker; consumer: the
+ * collector thread on local rank 0). */
 struct psw_shm_worker {
   _Atomic int32_t rc;    /* region function's return */
   _Atomic int32_t state; /* PSW_W_* */
   _Atomic int32_t pid;   /* fork: the worker's pid */
+  _Atomic uint64_t ring_head __attribute__((aligned(PSW_CACHELINE)));
+  _Atomic uint64_t ring_tail __attribute__((aligned(PSW_CACHELINE)));
 } __attribute__((aligned(PSW_CACHELINE)));
 
 enum { PSW_W_IDLE = 0, PSW_W_RUNNING = 1, PSW_W_DONE = 2 };
@@ -34,6 +38,7 @@ enum { PSW_W_IDLE = 0, PSW_W_RUNNING = 1, PSW_W_DONE = 2 };
 struct psw_shm_loop {
   _Atomic uint64_t next;
   _Atomic int32_t err;
+  _Atomic uint32_t finished; /* workers that will take no more chunks */
 } __attribute__((aligned(PSW_CACHELINE)));
 
 /* Header of a staging slot; the data follows it. */
@@ -68,6 +73,11 @@ struct psw_shm_group {
   _Atomic uint32_t sleepers;
 
   struct psw_shm_loop loop[PSW_SHM_LOOP_SLOTS];
+
+  /* The record collector sleeps on coll_word when every ring is empty;
+   * producers bump and wake it when coll_sleeping is set. */
+  _Atomic uint32_t coll_word __attribute__((aligned(PSW_CACHELINE)));
+  _Atomic uint32_t coll_sleeping;
   /* Followed by n struct psw_shm_worker, then 2*n slots. */
 };
 

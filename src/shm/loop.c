@@ -1,49 +1,98 @@
-/* parsweep — psw_for over a shared-memory group.
+/* parsweep — psw_for/psw_for_ex over a shared-memory group.
  *
  * Workers take chunks from a shared counter with compare-and-swap; chunk
  * sizes come from psw__chunk_size (guided self-scheduling). Loop k uses
  * counter slot k % 3 and rank 0 resets slot (k + 1) % 3 on entry: that slot
  * was used by loop k - 2, and every worker read its final error before it
  * arrived at the closing barrier of loop k - 1, which rank 0 has passed. So
- * one barrier per loop suffices. */
+ * a loop without records needs one barrier only. */
 #include <stdatomic.h>
 
 #include "core/sched.h"
 #include "shm/coll.h"
+#include "shm/ring.h"
+
+/* Take the next chunk [*begin, *end); 0 when the loop is exhausted. */
+static int next_chunk(struct psw_shm_group *g, struct psw_shm_loop *S,
+                      uint64_t n, uint64_t min_chunk, uint64_t *begin,
+                      uint64_t *end) {
+  if (atomic_load_explicit(&S->err, memory_order_relaxed) ||
+      atomic_load_explicit(&g->abort, memory_order_relaxed))
+    return 0;
+  uint64_t cur = atomic_load_explicit(&S->next, memory_order_relaxed), c;
+  do {
+    if (cur >= n)
+      return 0;
+    c = psw__chunk_size(n - cur, g->n, min_chunk);
+  } while (!atomic_compare_exchange_weak_explicit(
+      &S->next, &cur, cur + c, memory_order_relaxed, memory_order_relaxed));
+  *begin = cur;
+  *end = cur + c;
+  return 1;
+}
+
+static int run_chunks(struct psw_shm_group *g, int rank, struct psw_shm_loop *S,
+                      const struct psw_loop *L, const struct psw_ring_geom *geo,
+                      psw_ctx_t *ctx) {
+  uint64_t b, e;
+  while (next_chunk(g, S, L->n, L->opts.min_chunk, &b, &e)) {
+    for (uint64_t i = b; i < e; i++) {
+      void *rec = NULL;
+      if (geo && !(rec = psw__ring_reserve(g, rank, geo, i)))
+        return 0; /* aborted: the barrier reports it */
+      int rc = psw__loop_run(ctx, L, i, rec);
+      if (rc) {
+        int32_t zero = 0;
+        atomic_compare_exchange_strong(&S->err, &zero, rc);
+        return rc;
+      }
+      if (geo)
+        psw__ring_commit(g, rank, geo);
+    }
+  }
+  return 0;
+}
 
 int psw__shm_loop(struct psw_shm_group *g, int rank, uint64_t *loops,
-                  uint64_t n, psw_task_fn task, psw_ctx_t *ctx, void *arg) {
+                  const struct psw_loop *L, psw_ctx_t *ctx) {
   uint64_t k = (*loops)++;
-  struct psw_shm_loop *L = &g->loop[k % PSW_SHM_LOOP_SLOTS];
+  struct psw_shm_loop *S = &g->loop[k % PSW_SHM_LOOP_SLOTS];
   if (rank == 0) {
     struct psw_shm_loop *next = &g->loop[(k + 1) % PSW_SHM_LOOP_SLOTS];
     atomic_store_explicit(&next->next, 0, memory_order_relaxed);
     atomic_store_explicit(&next->err, 0, memory_order_relaxed);
+    atomic_store_explicit(&next->finished, 0, memory_order_relaxed);
   }
-  for (;;) {
-    if (atomic_load_explicit(&L->err, memory_order_relaxed) ||
-        atomic_load_explicit(&g->abort, memory_order_relaxed))
-      break;
-    uint64_t cur = atomic_load_explicit(&L->next, memory_order_relaxed);
-    uint64_t c;
-    do {
-      if (cur >= n)
-        goto done;
-      c = psw__chunk_size(n - cur, g->n, 1);
-    } while (!atomic_compare_exchange_weak_explicit(
-        &L->next, &cur, cur + c, memory_order_relaxed, memory_order_relaxed));
-    for (uint64_t i = cur; i < cur + c; i++) {
-      int rc = task(ctx, i, arg);
-      if (rc) {
-        int32_t zero = 0;
-        atomic_compare_exchange_strong(&L->err, &zero, rc);
-        goto done;
+  struct psw_ring_geom geo = {0, 0, 0};
+  struct psw_collector col = {.g = g, .L = L};
+  int rc, records = L->opts.record_size > 0, collecting = 0;
+  if (records) {
+    geo = psw__ring_geom(g, L->opts.record_size);
+    if (geo.cap == 0)
+      return PSW_ERR_INVAL; /* same opts everywhere: all fail alike */
+    /* The rings overlay the staging slots: wait until every worker has
+     * finished reading the collective before this loop. */
+    psw__ring_reset(g, rank);
+    if ((rc = psw__shm_barrier(g)))
+      return rc;
+    if (rank == 0) {
+      col.geo = geo;
+      col.err = &S->err;
+      col.finished = &S->finished;
+      if ((rc = psw__collector_start(&col))) {
+        psw__shm_abort(g, rc);
+        return rc;
       }
+      collecting = 1;
     }
   }
-done:;
-  int rc = psw__shm_barrier(g);
-  if (rc)
+  run_chunks(g, rank, S, L, records ? &geo : NULL, ctx);
+  atomic_fetch_add(&S->finished, 1);
+  if (records)
+    psw__ring_kick(g);
+  if (collecting)
+    psw__collector_join(&col);
+  if ((rc = psw__shm_barrier(g)))
     return rc;
-  return atomic_load_explicit(&L->err, memory_order_relaxed);
+  return atomic_load_explicit(&S->err, memory_order_relaxed);
 }
