@@ -1,0 +1,19 @@
+/* parsweep CLI — one file per verb (internal). Each verb returns the
+ * process exit code of SPEC §5: 0 ok, 1 error, 2 usage, 3 samples failed,
+ * 4 interrupted. */
+#ifndef PSW_CLI_H
+#define PSW_CLI_H
+
+enum {
+  PSW_EXIT_OK = 0,
+  PSW_EXIT_ERROR = 1,
+  PSW_EXIT_USAGE = 2,
+  PSW_EXIT_FAILED = 3,
+  PSW_EXIT_INTERRUPTED = 4,
+};
+
+int psw__cmd_run(int argc, char **argv);
+int psw__cmd_show(int argc, char **argv);
+int psw__cmd_info(int argc, char **argv);
+
+#endif /* PSW_CLI_H */

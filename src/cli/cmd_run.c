@@ -1,0 +1,156 @@
+/* parsweep run SPEC.yaml [-o FILE] [-b BACKEND] [-j N] [--resume] [--force]
+ *              [--progress|--quiet] */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "parsweep.h"
+#include "sweep/runner.h"
+#include "sweep/spec.h"
+
+static const char run_help[] =
+    "usage: parsweep run SPEC.yaml [-o FILE] [-b BACKEND] [-j N] [--resume]\n"
+    "                    [--force] [--progress|--quiet]\n"
+    "\n"
+    "Sample the parameters of SPEC.yaml, evaluate its model on every sample\n"
+    "in parallel and write every result to one HDF5 file (results.h5).\n"
+    "\n"
+    "  -o, --output FILE    output file (default: the spec's `output`, else\n"
+    "                       results.h5)\n"
+    "  -b, --backend NAME   parallel backend (default: the spec's\n"
+    "                       parallel_back_end, else auto): serial, threads,\n"
+    "                       fork, auto, or an alias such as MultiProcessing\n"
+    "  -j, --jobs N         workers per node (default: the spec's\n"
+    "                       number_of_subprocesses; 0 = every CPU)\n"
+    "      --resume         evaluate only the samples FILE does not hold yet\n"
+    "      --force          replace an existing FILE (only once the new one\n"
+    "                       is complete)\n"
+    "      --progress       always draw the progress bar\n"
+    "  -q, --quiet          no progress output\n"
+    "  -h, --help           this text\n"
+    "\n"
+    "Exit codes: 0 every sample ok; 1 error (one-line reason on stderr);\n"
+    "2 usage; 3 finished, some samples failed; 4 interrupted (SIGINT,\n"
+    "SIGTERM, SIGUSR1) after recording every finished sample: rerun with\n"
+    "--resume. PARSWEEP_LOG=info|debug shows more.\n";
+
+static int usage_error(const char *msg, const char *arg) {
+  fprintf(stderr, "parsweep run: %s%s%s\n", msg, arg ? ": " : "",
+          arg ? arg : "");
+  fprintf(stderr, "usage: parsweep run SPEC.yaml [-o FILE] [-b BACKEND] "
+                  "[-j N] [--resume] [--force] [--progress|--quiet]\n");
+  return PSW_EXIT_USAGE;
+}
+
+int psw__cmd_run(int argc, char **argv) {
+  static const struct option longopts[] = {
+      {"output", required_argument, NULL, 'o'},
+      {"backend", required_argument, NULL, 'b'},
+      {"jobs", required_argument, NULL, 'j'},
+      {"resume", no_argument, NULL, 'r'},
+      {"force", no_argument, NULL, 'f'},
+      {"progress", no_argument, NULL, 'p'},
+      {"quiet", no_argument, NULL, 'q'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  psw_sweep_opts_t o = {.workers = -1, .progress = PSW_PROGRESS_AUTO};
+  const char *output = NULL;
+  int force = 0, c;
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":o:b:j:qh", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'o':
+      output = optarg;
+      break;
+    case 'b':
+      o.backend = optarg;
+      break;
+    case 'j': {
+      char *end;
+      errno = 0;
+      long v = strtol(optarg, &end, 10);
+      if (errno || *end || end == optarg || v < 0 || v > INT_MAX)
+        return usage_error("-j needs a number of workers >= 0, not", optarg);
+      o.workers = (int)v;
+      break;
+    }
+    case 'r':
+      o.resume = 1;
+      break;
+    case 'f':
+      force = 1;
+      break;
+    case 'p':
+      o.progress = PSW_PROGRESS_BAR;
+      break;
+    case 'q':
+      o.progress = PSW_PROGRESS_NONE;
+      break;
+    case 'h':
+      fputs(run_help, stdout);
+      return PSW_EXIT_OK;
+    case ':':
+      return usage_error("option needs a value", argv[optind - 1]);
+    default:
+      return usage_error("unknown option", argv[optind - 1]);
+    }
+  }
+  if (optind != argc - 1)
+    return usage_error(optind >= argc ? "no SPEC.yaml given"
+                                      : "one SPEC.yaml only, extra argument",
+                       optind >= argc ? NULL : argv[optind + 1]);
+
+  char err[1024];
+  psw_spec_t *spec = NULL;
+  if (psw__spec_load(argv[optind], &spec, err, sizeof err)) {
+    fprintf(stderr, "parsweep run: %s\n", err);
+    return PSW_EXIT_ERROR;
+  }
+  o.spec = spec;
+  o.output = output ? output : spec->output;
+  int rc = PSW_EXIT_ERROR;
+  if (!o.resume && !force && access(o.output, F_OK) == 0) {
+    fprintf(stderr,
+            "parsweep run: %s exists; use --force to replace it or --resume "
+            "to complete it\n",
+            o.output);
+    goto out;
+  }
+  if (o.resume && access(o.output, F_OK) != 0)
+    o.resume = 0; /* nothing to resume: a fresh run */
+
+  psw_sweep_stats_t st;
+  if (psw__sweep_run(&o, &st, err, sizeof err)) {
+    fprintf(stderr, "parsweep run: %s\n", err);
+    goto out;
+  }
+  uint64_t bad = st.counts[2] + st.counts[3] + st.counts[4];
+  if (o.progress != PSW_PROGRESS_NONE)
+    fprintf(stderr,
+            "parsweep: %s: %llu samples (%llu evaluated now) on %s with %d "
+            "workers in %.2f s: %llu ok, %llu failed, %llu timed out, %llu "
+            "crashed, %llu not run\n",
+            o.output, (unsigned long long)st.n,
+            (unsigned long long)st.evaluated, st.backend, st.workers, st.wall_s,
+            (unsigned long long)st.counts[1], (unsigned long long)st.counts[2],
+            (unsigned long long)st.counts[3], (unsigned long long)st.counts[4],
+            (unsigned long long)st.counts[0]);
+  if (st.interrupted) {
+    fprintf(stderr,
+            "parsweep run: interrupted; every finished sample is in %s; "
+            "run again with --resume\n",
+            o.output);
+    rc = PSW_EXIT_INTERRUPTED;
+  } else {
+    rc = bad ? PSW_EXIT_FAILED : PSW_EXIT_OK;
+  }
+out:
+  psw__spec_free(spec);
+  return rc;
+}

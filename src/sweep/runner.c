@@ -1,0 +1,415 @@
+/* parsweep — the sweep runner (see runner.h).
+ *
+ * Every worker samples, evaluates and fills a row record; psw_for_ex hands
+ * out sample indices dynamically and streams the records to a sink on the
+ * root, which writes results.h5 as they arrive. The parent's view (counts,
+ * errors) comes back through a small MAP_SHARED block, so it works whether
+ * the workers are threads or forked processes. */
+#include "sweep/runner.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "parsweep.h"
+#include "sweep/design.h"
+#include "sweep/model.h"
+#include "sweep/progress.h"
+#include "sweep/results.h"
+#include "sweep/results_read.h"
+
+/* What the workers tell the caller of psw_parallel. */
+struct shared {
+  _Atomic int stop;   /* set by a signal: take no new samples */
+  _Atomic int failed; /* first worker to fail fills err */
+  char err[512];
+  psw_sweep_stats_t stats;
+};
+
+/* One row as it travels from a worker to the root. */
+struct rec_hdr {
+  double elapsed;
+  int32_t exit_code;
+  int32_t worker;
+  int32_t node;
+  int8_t status;
+  int8_t skipped; /* already recorded by an earlier run (--resume) */
+};
+#define REC_VALUES(h) ((double *)((char *)(h) + sizeof(struct rec_hdr)))
+
+struct run {
+  const psw_sweep_opts_t *o;
+  const psw_spec_t *spec;
+  size_t rec_size;
+  uint8_t *done; /* --resume: bit i set when sample i is recorded */
+  uint64_t todo; /* samples this run evaluates */
+  struct shared *sh;
+};
+
+/* Root-only state, touched by the sink on the collector thread. */
+struct root {
+  struct run *run;
+  psw_results_t *res;
+  psw_progress_t prog;
+  uint64_t counts[5];
+  int io_err;
+};
+
+struct worker {
+  struct run *run;
+  psw_design_t *design;
+  psw_model_inst_t *model;
+  int rank, node;
+};
+
+static _Atomic int *stop_flag;
+
+static void on_signal(int sig) {
+  (void)sig;
+  if (stop_flag)
+    atomic_store(stop_flag, 1);
+}
+
+void psw__sweep_request_stop(void) {
+  on_signal(0);
+}
+
+static void fail(struct run *run, int rc, const char *fmt, const char *msg) {
+  int expect = 0;
+  if (atomic_compare_exchange_strong(&run->sh->failed, &expect, rc ? rc : 1))
+    snprintf(run->sh->err, sizeof run->sh->err, fmt, msg);
+}
+
+static int bit(const uint8_t *bits, uint64_t i) {
+  return bits && (bits[i >> 3] >> (i & 7)) & 1;
+}
+
+static int task(psw_ctx_t *ctx, uint64_t i, void *record, void *arg) {
+  (void)ctx;
+  struct worker *w = arg;
+  const psw_spec_t *spec = w->run->spec;
+  struct rec_hdr *h = record;
+  if (bit(w->run->done, i)) {
+    h->skipped = 1;
+    return 0;
+  }
+  if (atomic_load_explicit(&w->run->sh->stop, memory_order_relaxed))
+    return PSW_ERR_INTERRUPTED;
+  double *params = REC_VALUES(h), *outputs = params + spec->nparams;
+  int rc = psw__design_sample(w->design, i, params);
+  if (rc)
+    return rc;
+  psw_eval_t ev = {0};
+  double elapsed = 0;
+  for (int attempt = 0; attempt <= spec->retries; attempt++) {
+    if ((rc = psw__model_eval(w->model, i, params, outputs, &ev)))
+      return rc;
+    elapsed += ev.elapsed;
+    if (ev.status == PSW_ST_OK)
+      break;
+  }
+  h->elapsed = elapsed;
+  h->exit_code = ev.exit_code;
+  h->status = ev.status;
+  h->worker = w->rank;
+  h->node = w->node;
+  return 0;
+}
+
+static int sink(uint64_t i, const void *record, void *arg) {
+  struct root *r = arg;
+  const struct rec_hdr *h = record;
+  if (h->skipped)
+    return 0;
+  const psw_spec_t *spec = r->run->spec;
+  const double *params = REC_VALUES(h);
+  psw_row_t row = {.index = i,
+                   .params = params,
+                   .outputs = params + spec->nparams,
+                   .ev = {h->status, h->exit_code, h->elapsed},
+                   .worker = h->worker,
+                   .node = h->node};
+  int rc = psw__results_write(r->res, &row, 1);
+  if (rc) {
+    fail(r->run, rc, "%s", "cannot write results (see the log)");
+    return rc;
+  }
+  if (h->status >= 0 && h->status < 5)
+    r->counts[h->status]++;
+  psw__progress_step(&r->prog, h->status == PSW_ST_OK);
+  return 0;
+}
+
+/* --resume: copy the rows an earlier run recorded into the new file. */
+static int copy_recorded(struct root *r, char *err, size_t errlen) {
+  const psw_spec_t *spec = r->run->spec;
+  psw_results_file_t *f = NULL;
+  int rc = psw__results_open(r->run->o->output, &f, err, errlen);
+  if (rc)
+    return rc;
+  enum { BLOCK = 4096 };
+  size_t P = spec->nparams, O = spec->noutputs;
+  double *params = malloc(BLOCK * P * sizeof(double));
+  double *outputs = malloc(BLOCK * (O ? O : 1) * sizeof(double));
+  int8_t *status = malloc(BLOCK);
+  int32_t *exit_code = malloc(BLOCK * sizeof(int32_t));
+  int32_t *worker = malloc(BLOCK * sizeof(int32_t));
+  int32_t *node = malloc(BLOCK * sizeof(int32_t));
+  double *elapsed = malloc(BLOCK * sizeof(double));
+  if (!params || !outputs || !status || !exit_code || !worker || !node ||
+      !elapsed) {
+    rc = PSW_ERR_NOMEM;
+    goto out;
+  }
+  psw_results_block_t b = {.params = params,
+                           .outputs = outputs,
+                           .status = status,
+                           .exit_code = exit_code,
+                           .elapsed = elapsed,
+                           .worker = worker,
+                           .node = node};
+  for (uint64_t first = 0; first < spec->total && !rc; first += BLOCK) {
+    size_t cnt = spec->total - first < BLOCK ? spec->total - first : BLOCK;
+    if ((rc = psw__results_read_rows(f, first, cnt, &b, err, errlen)))
+      break;
+    for (size_t k = 0; k < cnt && !rc; k++) {
+      if (status[k] == PSW_ST_NOT_RUN)
+        continue;
+      psw_row_t row = {.index = first + k,
+                       .params = params + k * P,
+                       .outputs = outputs + k * O,
+                       .ev = {status[k], exit_code[k], elapsed[k]},
+                       .worker = worker[k],
+                       .node = node[k]};
+      rc = psw__results_write(r->res, &row, 1);
+      r->counts[status[k]]++;
+    }
+  }
+out:
+  free(params);
+  free(outputs);
+  free(status);
+  free(exit_code);
+  free(worker);
+  free(node);
+  free(elapsed);
+  psw__results_close(f);
+  return rc;
+}
+
+/* Root, before the loop: the output under construction. */
+static int root_begin(psw_ctx_t *ctx, struct root *r) {
+  struct run *run = r->run;
+  char err[512] = "";
+  psw_results_meta_t meta = {.backend = psw_backend_name(psw_ctx_manager(ctx)),
+                             .nodes = psw_num_nodes(ctx),
+                             .workers = psw_size(ctx)};
+  int rc = psw__results_create(run->o->output, run->spec, &meta, &r->res, err,
+                               sizeof err);
+  if (!rc && run->done)
+    rc = copy_recorded(r, err, sizeof err);
+  if (rc) {
+    fail(run, rc, "%s", err[0] ? err : psw_strerror(rc));
+    psw__results_abort(r->res);
+    r->res = NULL;
+    return rc;
+  }
+  psw__progress_init(&r->prog, stderr, run->o->progress, run->todo);
+  return 0;
+}
+
+/* Root, after the loop: the file is complete (or interrupted) and renamed
+ * into place, or abandoned on error. */
+static int root_end(psw_ctx_t *ctx, struct root *r, int loop_rc,
+                    psw_sweep_stats_t *st) {
+  struct run *run = r->run;
+  char err[512] = "";
+  int rc = loop_rc == PSW_ERR_INTERRUPTED ? 0 : loop_rc;
+  if (r->res && !rc) {
+    psw__progress_end(&r->prog);
+    int complete = r->counts[PSW_ST_NOT_RUN] == 0 &&
+                   r->counts[1] + r->counts[2] + r->counts[3] + r->counts[4] ==
+                       run->spec->total;
+    rc = psw__results_finish(r->res, complete, err, sizeof err);
+    if (rc)
+      fail(run, rc, "%s", err);
+  } else {
+    psw__results_abort(r->res);
+  }
+  r->res = NULL;
+  memcpy(st->counts, r->counts, sizeof st->counts);
+  st->counts[PSW_ST_NOT_RUN] = run->spec->total - (r->counts[1] + r->counts[2] +
+                                                   r->counts[3] + r->counts[4]);
+  st->evaluated = r->prog.done;
+  st->interrupted = loop_rc == PSW_ERR_INTERRUPTED;
+  st->nodes = psw_num_nodes(ctx);
+  st->workers = psw_size(ctx);
+  snprintf(st->backend, sizeof st->backend, "%s",
+           psw_backend_name(psw_ctx_manager(ctx)));
+  return rc;
+}
+
+static int region(psw_ctx_t *ctx, void *arg) {
+  struct run *run = arg;
+  struct worker w = {
+      .run = run, .rank = psw_rank(ctx), .node = psw_node_id(ctx)};
+  struct root r = {.run = run};
+  psw_sweep_stats_t st;
+  memset(&st, 0, sizeof st);
+  char err[512] = "";
+  int rc = psw__design_create(run->spec, &w.design);
+  if (rc) {
+    fail(run, rc, "%s", "cannot build the sample design");
+    return rc;
+  }
+  rc = psw__model_open(run->spec, w.rank, w.rank, &w.model, err, sizeof err);
+  if (rc) {
+    fail(run, rc, "%s", err);
+    goto out;
+  }
+  if (psw_is_root(ctx) && (rc = root_begin(ctx, &r)))
+    goto out;
+  psw_for_opts_t fo;
+  psw_for_opts_init(&fo);
+  fo.record_size = run->rec_size;
+  fo.sink = sink;
+  fo.sink_arg = &r;
+  int loop_rc = psw_for_ex(ctx, run->spec->total, task, &w, &fo);
+  if (psw_is_root(ctx))
+    rc = root_end(ctx, &r, loop_rc, &st);
+  else
+    rc = loop_rc == PSW_ERR_INTERRUPTED ? 0 : loop_rc;
+  if (rc)
+    goto out;
+  /* Everyone learns the outcome, so that every process that called
+   * psw_parallel (every rank under MPI) can report it and exit alike. */
+  if ((rc = psw_bcast_bytes(ctx, &st, sizeof st, 0)))
+    goto out;
+  run->sh->stats = st;
+out:
+  psw__model_close(w.model);
+  psw__design_free(w.design);
+  return rc;
+}
+
+/* --resume: which samples does the existing output already hold? */
+struct resume_scan {
+  uint8_t *done;
+  uint64_t recorded;
+};
+
+static int resume_block(void *arg, uint64_t first, const int8_t *status,
+                        size_t count) {
+  struct resume_scan *s = arg;
+  for (size_t k = 0; k < count; k++)
+    if (status[k] != PSW_ST_NOT_RUN) {
+      uint64_t i = first + k;
+      s->done[i >> 3] |= (uint8_t)(1u << (i & 7));
+      s->recorded++;
+    }
+  return 0;
+}
+
+static int load_resume(struct run *run, char *err, size_t errlen) {
+  psw_results_file_t *f = NULL;
+  int rc = psw__results_open(run->o->output, &f, err, errlen);
+  if (rc)
+    return rc;
+  const psw_results_info_t *info = psw__results_info(f);
+  int same = info->n == run->spec->total &&
+             info->nparams == run->spec->nparams &&
+             info->noutputs == run->spec->noutputs;
+  for (size_t k = 0; same && k < info->nparams; k++)
+    same = !strcmp(info->params[k], run->spec->params[k].name);
+  for (size_t k = 0; same && k < info->noutputs; k++)
+    same = !strcmp(info->outputs[k], run->spec->outputs[k]);
+  psw__results_close(f);
+  if (!same) {
+    snprintf(err, errlen,
+             "%s: cannot resume: it was written for a different sweep "
+             "(samples, parameters or outputs differ from %s)",
+             run->o->output, run->spec->path);
+    return PSW_ERR_INVAL;
+  }
+  run->done = calloc(run->spec->total / 8 + 1, 1);
+  if (!run->done)
+    return PSW_ERR_NOMEM;
+  struct resume_scan s = {run->done, 0};
+  rc = psw__results_read_status(run->o->output, 0, resume_block, &s, NULL, err,
+                                errlen);
+  run->todo = run->spec->total - s.recorded;
+  return rc;
+}
+
+int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
+                   char *err, size_t errlen) {
+  const psw_spec_t *spec = o->spec;
+  struct run run = {.o = o, .spec = spec, .todo = spec->total};
+  run.rec_size = sizeof(struct rec_hdr) +
+                 (spec->nparams + spec->noutputs) * sizeof(double);
+  psw_manager_t *mgr = NULL;
+  struct sigaction sa, old[3];
+  const int sigs[3] = {SIGINT, SIGTERM, SIGUSR1};
+  int rc;
+  run.sh = mmap(NULL, sizeof *run.sh, PROT_READ | PROT_WRITE,
+                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (run.sh == MAP_FAILED) {
+    snprintf(err, errlen, "mmap: %s", strerror(errno));
+    return PSW_ERR_SYS;
+  }
+  memset(run.sh, 0, sizeof *run.sh);
+  if (o->resume && (rc = load_resume(&run, err, errlen)))
+    goto out;
+
+  psw_opts_t mo;
+  psw_opts_init(&mo);
+  mo.num_workers = o->workers >= 0 ? o->workers : spec->num_workers;
+  const char *be = o->backend ? o->backend : spec->backend;
+  if ((rc = psw_create_parallel_manager(&mgr, be, &mo))) {
+    snprintf(err, errlen, "cannot create the '%s' parallel manager: %s",
+             be ? be : "auto", psw_strerror(rc));
+    goto out;
+  }
+  psw_log(PSW_LOG_INFO, "sweep %s: %llu samples on backend %s, %d workers",
+          spec->path, (unsigned long long)spec->total, psw_backend_name(mgr),
+          psw_num_workers(mgr));
+
+  /* Dispositions are inherited by fork workers: one handler everywhere,
+   * setting the shared stop flag. Model commands run in process groups of
+   * their own, so a terminal's ^C reaches parsweep, not them. */
+  stop_flag = &run.sh->stop;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  for (int k = 0; k < 3; k++)
+    sigaction(sigs[k], &sa, &old[k]);
+  double t0 = psw__now();
+  rc = psw_parallel(mgr, region, &run);
+  double wall = psw__now() - t0;
+  for (int k = 0; k < 3; k++)
+    sigaction(sigs[k], &old[k], NULL);
+  stop_flag = NULL;
+
+  if (rc || atomic_load(&run.sh->failed)) {
+    if (run.sh->err[0])
+      snprintf(err, errlen, "%s", run.sh->err);
+    else
+      snprintf(err, errlen, "sweep failed: %s", psw_strerror(rc));
+    if (!rc)
+      rc = PSW_ERR_IO;
+    goto out;
+  }
+  *stats = run.sh->stats;
+  stats->n = spec->total;
+  stats->wall_s = wall;
+out:
+  psw_destroy_parallel_manager(mgr);
+  free(run.done);
+  munmap(run.sh, sizeof *run.sh);
+  return rc;
+}

@@ -1,0 +1,52 @@
+/* parsweep — running a sweep on the parallel manager (internal).
+ *
+ * The runner talks to the manager only through include/parsweep.h: a
+ * region on every worker, psw_for_ex to hand out samples dynamically and
+ * stream their rows to the root, where a sink writes results.h5 as the rows
+ * arrive. Any backend that implements the manager runs sweeps unchanged. */
+#ifndef PSW_SWEEP_RUNNER_H
+#define PSW_SWEEP_RUNNER_H
+
+#include <stdint.h>
+
+#include "sample.h"
+#include "spec.h"
+
+enum psw_progress_mode {
+  PSW_PROGRESS_AUTO = 0, /* a live bar on a terminal, else periodic lines */
+  PSW_PROGRESS_BAR,
+  PSW_PROGRESS_LINES,
+  PSW_PROGRESS_NONE,
+};
+
+typedef struct psw_sweep_opts {
+  const psw_spec_t *spec;
+  const char *output;  /* file to write */
+  const char *backend; /* name; NULL = spec's parallel_back_end or auto */
+  int workers;         /* < 0 = spec's number_of_subprocesses */
+  int resume;          /* evaluate only samples not yet in output */
+  int progress;        /* enum psw_progress_mode */
+} psw_sweep_opts_t;
+
+/* What happened, as every caller of psw_parallel sees it. */
+typedef struct psw_sweep_stats {
+  uint64_t n;         /* samples in the design */
+  uint64_t counts[5]; /* by enum psw_status, over the whole file */
+  uint64_t evaluated; /* samples evaluated by this run */
+  int interrupted;    /* stopped by a signal before the end */
+  int nodes, workers;
+  double wall_s;
+  char backend[32];
+} psw_sweep_stats_t;
+
+/* Run the sweep. Returns 0 when the run went through (look at stats for
+ * failed samples and interruption), or a psw_err_t with a one-line reason
+ * in err. */
+int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
+                   char *err, size_t errlen);
+
+/* Ask a running sweep to stop: no new samples are started, running ones
+ * finish and everything finished is recorded. Async-signal-safe. */
+void psw__sweep_request_stop(void);
+
+#endif /* PSW_SWEEP_RUNNER_H */
