@@ -90,7 +90,11 @@ void psw__shm_depart(struct psw_shm_group *g, int rank, int rc) {
   struct psw_shm_worker *w = psw__shm_worker(g, rank);
   atomic_store(&w->rc, rc);
   atomic_store(&w->state, PSW_W_DONE);
-  if (rc != 0)
+  /* A region error (a lost peer, a mismatch) is the others' error too;
+   * any other failure is ABORTED for them. */
+  if (rc == PSW_ERR_PEER_LOST || rc == PSW_ERR_MISMATCH)
+    psw__shm_abort(g, rc);
+  else if (rc != 0)
     psw__shm_abort(g, PSW_ERR_ABORTED);
   atomic_fetch_add(&g->departed, 1);
   psw__futex_wake_all(&g->gen);

@@ -29,8 +29,8 @@ uint64_t psw__param_key(uint64_t seed, const char *name);
 #define PSW__PERM_ROUNDS 6
 typedef struct psw__perm {
   uint64_t n;
-  unsigned half;     /* bits per Feistel half */
-  uint64_t mask;     /* (1 << half) - 1 */
+  unsigned half; /* bits per Feistel half */
+  uint64_t mask; /* (1 << half) - 1 */
   uint64_t rk[PSW__PERM_ROUNDS];
 } psw__perm_t;
 

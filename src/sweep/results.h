@@ -29,7 +29,10 @@ typedef struct psw_results_meta {
 } psw_results_meta_t;
 
 /* Create the file for `spec` (N = spec->total rows) at a temporary name
- * beside `path`. Returns 0, PSW_ERR_IO (message in err) or PSW_ERR_NOMEM. */
+ * beside `path`, ".<base>.tmp.<pid>", created exclusively; `path` itself
+ * is not touched before psw__results_finish. Returns 0, PSW_ERR_INVAL (a
+ * parameter or output name HDF5 cannot hold: empty, ".", or with '/'),
+ * PSW_ERR_IO or PSW_ERR_NOMEM, with a one-line message in err. */
 int psw__results_create(const char *path, const psw_spec_t *spec,
                         const psw_results_meta_t *meta, psw_results_t **out,
                         char *err, size_t errlen);

@@ -27,6 +27,12 @@ typedef struct psw_h5_quiet {
 void psw__h5_quiet_begin(psw_h5_quiet_t *q);
 void psw__h5_quiet_end(const psw_h5_quiet_t *q);
 
+/* A new file access property list for results files (close with
+ * H5Pclose): HDF5's file locking, but ignored where the filesystem cannot
+ * lock (Lustre or NFS mounted without flock answer ENOSYS, and HDF5 would
+ * then refuse to open or create any file). */
+hid_t psw__h5_fapl(void);
+
 /* Format "<fmt...>: <innermost HDF5 error>" into err (one line, no
  * newline) and clear the HDF5 error stack. When the stack is empty only
  * the formatted part is written. */

@@ -13,6 +13,12 @@
 #define PSW_RESULTS_BUFFER_ROWS ((size_t)65536)
 #define PSW_RESULTS_BUFFER_BYTES ((size_t)16 << 20)
 
+/* A flush of more than PSW_RESULTS_MAX_RUNS contiguous runs, averaging
+ * fewer than PSW_RESULTS_SHORT_RUN rows, writes through one point
+ * selection per dataset instead of one hyperslab write per run. */
+#define PSW_RESULTS_MAX_RUNS ((size_t)64)
+#define PSW_RESULTS_SHORT_RUN ((size_t)16)
+
 /* Root attribute names of the status counts, by status value. */
 extern const char *const psw__results_count_names[PSW_RESULTS_NSTATUS];
 
@@ -49,6 +55,7 @@ struct psw_results {
   /* Flush scratch: the slots sorted by index, one gathered column. */
   struct psw_results_slot *order;
   unsigned char *col;
+  hid_t points; /* during a scattered flush: the rows as a point selection */
 
   int broken; /* a write failed: only abort (or finish's error) remains */
   char err[256];

@@ -26,8 +26,8 @@ typedef struct psw_results_info {
   char *version;  /* parsweep_version */
   char *backend;
   char *created;
-  char *finished; /* set at finish */
-  char *spec;     /* the YAML text */
+  char *finished;         /* set at finish */
+  char *spec;             /* the YAML text */
   int64_t nodes, workers; /* -1 when absent */
   uint64_t seed;
   int completed; /* 0/1; 0 when absent */
@@ -69,16 +69,16 @@ const psw_results_info_t *psw__results_info(const psw_results_file_t *f);
 int psw__results_read_param(psw_results_file_t *f, size_t i, uint64_t first,
                             size_t count, double *out, char *err,
                             size_t errlen);
-int psw__results_read_output(psw_results_file_t *f, size_t i,
-                             uint64_t first, size_t count, double *out,
-                             char *err, size_t errlen);
+int psw__results_read_output(psw_results_file_t *f, size_t i, uint64_t first,
+                             size_t count, double *out, char *err,
+                             size_t errlen);
 
 /* Read the columns of b that are not NULL for rows [first, first + count):
  * everything needed to rebuild psw_row_t values (resume copies them into a
  * new file through psw__results_write). */
-int psw__results_read_rows(psw_results_file_t *f, uint64_t first,
-                           size_t count, const psw_results_block_t *b,
-                           char *err, size_t errlen);
+int psw__results_read_rows(psw_results_file_t *f, uint64_t first, size_t count,
+                           const psw_results_block_t *b, char *err,
+                           size_t errlen);
 
 /* Stream /parsweep/status of `path` in blocks of at most `block` rows
  * (0: 64Ki): fn(arg, first, status, count) for each, in order; a non-zero

@@ -1,0 +1,397 @@
+/* parsweep — reading a results.h5: open, describe, read blocks. */
+#include "results_read.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "parsweep/error.h"
+#include "results_h5.h"
+#include "results_impl.h"
+
+#define STATUS_BLOCK ((size_t)65536)
+
+/* The per-row columns besides the values; status first, so that a file
+ * without it is reported as "not a parsweep results file (no
+ * /parsweep/status)". */
+enum { C_STATUS, C_SS, C_EXIT, C_ELAPSED, C_WORKER, C_NODE, C_COUNT };
+static const char *const col_path[C_COUNT] = {
+    "parsweep/status",    "solve_successful/solve_successful",
+    "parsweep/exit_code", "parsweep/elapsed",
+    "parsweep/worker",    "parsweep/node"};
+
+struct psw_results_file {
+  char *path;
+  hid_t file;
+  hid_t bool_type;
+  hid_t *values; /* nparams + noutputs "value" datasets */
+  hid_t cols[C_COUNT];
+  psw_results_info_t info;
+};
+
+/* Length of a 1-D dataset, or -1 when it is not one. */
+static int64_t length(hid_t d) {
+  hid_t s = H5Dget_space(d);
+  hsize_t dims[1];
+  int64_t n = -1;
+  if (s < 0)
+    return -1;
+  if (H5Sget_simple_extent_ndims(s) == 1 &&
+      H5Sget_simple_extent_dims(s, dims, NULL) == 1)
+    n = (int64_t)dims[0];
+  H5Sclose(s);
+  return n;
+}
+
+/* Whether the fixed path (one of col_path, a group name) exists. */
+static int exists(hid_t loc, const char *path) {
+  /* H5Lexists needs every intermediate group to exist: walk the path. */
+  char buf[64];
+  size_t len = strlen(path);
+  if (len >= sizeof buf)
+    return 0;
+  memcpy(buf, path, len + 1);
+  for (char *p = buf;; p++) {
+    if (*p == '/' || *p == '\0') {
+      char c = *p;
+      *p = '\0';
+      if (H5Lexists(loc, buf, H5P_DEFAULT) <= 0)
+        return 0;
+      if (c == '\0')
+        return 1;
+      *p = c;
+    }
+  }
+}
+
+/* Open the "value" datasets of the variables under `group`. */
+static int open_values(psw_results_file_t *f, const char *group, char **names,
+                       size_t count, hid_t *out, char *err, size_t errlen) {
+  int rc = 0;
+  hid_t g = count ? H5Gopen2(f->file, group, H5P_DEFAULT) : H5I_INVALID_HID;
+  if (count && g < 0) {
+    psw__h5_errf(err, errlen, "%s: cannot open /%s", f->path, group);
+    return PSW_ERR_PARSE;
+  }
+  for (size_t i = 0; !rc && i < count; i++) {
+    hid_t v = H5Gopen2(g, names[i], H5P_DEFAULT);
+    if (v >= 0 && H5Lexists(v, "value", H5P_DEFAULT) > 0)
+      out[i] = H5Dopen2(v, "value", H5P_DEFAULT);
+    if (out[i] < 0 || length(out[i]) != (int64_t)f->info.n) {
+      psw__h5_errf(err, errlen, "%s: /%s/%s/value is not a column of %llu rows",
+                   f->path, group, names[i], (unsigned long long)f->info.n);
+      rc = PSW_ERR_PARSE;
+    }
+    if (v >= 0)
+      H5Gclose(v);
+  }
+  if (g >= 0)
+    H5Gclose(g);
+  return rc;
+}
+
+static int list_group(psw_results_file_t *f, const char *group, char ***names,
+                      size_t *count, char *err, size_t errlen) {
+  hid_t g;
+  int rc;
+  *names = NULL;
+  *count = 0;
+  if (!exists(f->file, group))
+    return 0; /* a sweep without outputs is still a sweep */
+  g = H5Gopen2(f->file, group, H5P_DEFAULT);
+  if (g < 0) {
+    psw__h5_errf(err, errlen, "%s: /%s is not a group", f->path, group);
+    return PSW_ERR_PARSE;
+  }
+  rc = psw__h5_list(g, names, count) < 0 ? PSW_ERR_IO : 0;
+  if (rc)
+    psw__h5_errf(err, errlen, "%s: cannot list /%s", f->path, group);
+  H5Gclose(g);
+  return rc;
+}
+
+/* Root attributes: each optional, a file from an older writer may lack
+ * some of them. */
+static void read_attrs(psw_results_file_t *f) {
+  psw_results_info_t *in = &f->info;
+  int64_t v;
+  psw__h5_read_attr_string(f->file, "parsweep_version", &in->version);
+  psw__h5_read_attr_string(f->file, "backend", &in->backend);
+  psw__h5_read_attr_string(f->file, "created", &in->created);
+  psw__h5_read_attr_string(f->file, "finished", &in->finished);
+  psw__h5_read_attr_string(f->file, "spec", &in->spec);
+  in->nodes = psw__h5_read_attr_i64(f->file, "nodes", &v) < 0 ? -1 : v;
+  in->workers = psw__h5_read_attr_i64(f->file, "workers", &v) < 0 ? -1 : v;
+  if (psw__h5_read_attr_u64(f->file, "seed", &in->seed) < 0)
+    in->seed = 0;
+  in->completed =
+      psw__h5_read_attr_i64(f->file, "completed", &v) < 0 ? 0 : v != 0;
+  in->has_counts = 1;
+  for (int s = 0; s < PSW_RESULTS_NSTATUS; s++) {
+    if (psw__h5_read_attr_i64(f->file, psw__results_count_names[s], &v) < 0)
+      in->has_counts = 0;
+    else
+      in->counts[s] = (uint64_t)v;
+  }
+  H5Eclear2(H5E_DEFAULT);
+}
+
+static int open_body(psw_results_file_t *f, char *err, size_t errlen) {
+  int64_t n;
+  int rc;
+  hid_t fapl = psw__h5_fapl();
+  f->file = fapl < 0 ? H5I_INVALID_HID : H5Fopen(f->path, H5F_ACC_RDONLY, fapl);
+  if (fapl >= 0)
+    H5Pclose(fapl);
+  if (f->file < 0) {
+    psw__h5_errf(err, errlen, "%s: cannot open as HDF5", f->path);
+    return PSW_ERR_IO;
+  }
+  for (int c = 0; c < C_COUNT; c++) {
+    if (!exists(f->file, col_path[c])) {
+      psw__results_errf(err, errlen, "%s: not a parsweep results file (no /%s)",
+                        f->path, col_path[c]);
+      return PSW_ERR_PARSE;
+    }
+    f->cols[c] = H5Dopen2(f->file, col_path[c], H5P_DEFAULT);
+    n = f->cols[c] < 0 ? -1 : length(f->cols[c]);
+    if (c == 0 && n >= 0)
+      f->info.n = (uint64_t)n;
+    if (n < 0 || (uint64_t)n != f->info.n) {
+      psw__h5_errf(err, errlen, "%s: /%s is not a column of %llu rows", f->path,
+                   col_path[c], (unsigned long long)f->info.n);
+      return PSW_ERR_PARSE;
+    }
+  }
+  rc = list_group(f, "sweep_params", &f->info.params, &f->info.nparams, err,
+                  errlen);
+  if (!rc)
+    rc = list_group(f, "outputs", &f->info.outputs, &f->info.noutputs, err,
+                    errlen);
+  if (rc)
+    return rc;
+  f->values =
+      malloc((f->info.nparams + f->info.noutputs + 1) * sizeof *f->values);
+  if (!f->values) {
+    psw__results_errf(err, errlen, "%s: out of memory", f->path);
+    return PSW_ERR_NOMEM;
+  }
+  for (size_t i = 0; i < f->info.nparams + f->info.noutputs; i++)
+    f->values[i] = H5I_INVALID_HID;
+  rc = open_values(f, "sweep_params", f->info.params, f->info.nparams,
+                   f->values, err, errlen);
+  if (!rc)
+    rc = open_values(f, "outputs", f->info.outputs, f->info.noutputs,
+                     f->values + f->info.nparams, err, errlen);
+  if (rc)
+    return rc;
+  read_attrs(f);
+  return 0;
+}
+
+int psw__results_open(const char *path, psw_results_file_t **out, char *err,
+                      size_t errlen) {
+  psw_h5_quiet_t q;
+  psw_results_file_t *f;
+  int rc = PSW_ERR_NOMEM;
+  *out = NULL;
+  if (!path) {
+    psw__results_errf(err, errlen, "results: invalid argument");
+    return PSW_ERR_INVAL;
+  }
+  psw__h5_quiet_begin(&q);
+  f = calloc(1, sizeof *f);
+  if (!f || !(f->path = strdup(path))) {
+    psw__results_errf(err, errlen, "%s: out of memory", path);
+    goto out;
+  }
+  f->file = H5I_INVALID_HID;
+  for (int c = 0; c < C_COUNT; c++)
+    f->cols[c] = H5I_INVALID_HID;
+  f->info.nodes = f->info.workers = -1;
+  f->bool_type = psw__h5_bool_type();
+  if (f->bool_type < 0) {
+    psw__h5_errf(err, errlen, "%s: cannot make the bool type", path);
+    rc = PSW_ERR_IO;
+    goto out;
+  }
+  rc = open_body(f, err, errlen);
+out:
+  if (rc) {
+    psw__results_close(f);
+    f = NULL;
+  }
+  H5Eclear2(H5E_DEFAULT);
+  psw__h5_quiet_end(&q);
+  *out = f;
+  return rc;
+}
+
+void psw__results_close(psw_results_file_t *f) {
+  psw_h5_quiet_t q;
+  psw_results_info_t *in;
+  if (!f)
+    return;
+  in = &f->info;
+  psw__h5_quiet_begin(&q);
+  for (size_t i = 0; f->values && i < in->nparams + in->noutputs; i++)
+    if (f->values[i] >= 0)
+      H5Dclose(f->values[i]);
+  for (int c = 0; c < C_COUNT; c++)
+    if (f->cols[c] >= 0)
+      H5Dclose(f->cols[c]);
+  if (f->bool_type >= 0)
+    H5Tclose(f->bool_type);
+  if (f->file >= 0)
+    H5Fclose(f->file);
+  H5Eclear2(H5E_DEFAULT);
+  psw__h5_quiet_end(&q);
+  psw__h5_free_names(in->params, in->nparams);
+  psw__h5_free_names(in->outputs, in->noutputs);
+  free(in->version);
+  free(in->backend);
+  free(in->created);
+  free(in->finished);
+  free(in->spec);
+  free(f->values);
+  free(f->path);
+  free(f);
+}
+
+const psw_results_info_t *psw__results_info(const psw_results_file_t *f) {
+  return &f->info;
+}
+
+static int check_range(psw_results_file_t *f, uint64_t first, size_t count,
+                       char *err, size_t errlen) {
+  if (first > f->info.n || count > f->info.n - first) {
+    psw__results_errf(
+        err, errlen, "%s: rows [%llu, %llu) out of range (N = %llu)", f->path,
+        (unsigned long long)first, (unsigned long long)(first + count),
+        (unsigned long long)f->info.n);
+    return PSW_ERR_INVAL;
+  }
+  return 0;
+}
+
+/* Read one dataset's block, with the one-line message on failure. */
+static int read_col(psw_results_file_t *f, hid_t d, hid_t mtype, uint64_t first,
+                    size_t count, void *out, char *err, size_t errlen) {
+  psw_h5_quiet_t q;
+  int rc = 0;
+  psw__h5_quiet_begin(&q);
+  if (psw__h5_read_block(d, mtype, H5P_DEFAULT, first, count, out) < 0) {
+    psw__h5_errf(err, errlen, "%s: cannot read rows [%llu, %llu)", f->path,
+                 (unsigned long long)first,
+                 (unsigned long long)(first + count));
+    rc = PSW_ERR_IO;
+  }
+  psw__h5_quiet_end(&q);
+  return rc;
+}
+
+static int read_value(psw_results_file_t *f, size_t col, uint64_t first,
+                      size_t count, double *out, char *err, size_t errlen) {
+  int rc = check_range(f, first, count, err, errlen);
+  if (rc)
+    return rc;
+  return read_col(f, f->values[col], H5T_NATIVE_DOUBLE, first, count, out, err,
+                  errlen);
+}
+
+int psw__results_read_param(psw_results_file_t *f, size_t i, uint64_t first,
+                            size_t count, double *out, char *err,
+                            size_t errlen) {
+  if (i >= f->info.nparams) {
+    psw__results_errf(err, errlen, "%s: no parameter %zu", f->path, i);
+    return PSW_ERR_INVAL;
+  }
+  return read_value(f, i, first, count, out, err, errlen);
+}
+
+int psw__results_read_output(psw_results_file_t *f, size_t i, uint64_t first,
+                             size_t count, double *out, char *err,
+                             size_t errlen) {
+  if (i >= f->info.noutputs) {
+    psw__results_errf(err, errlen, "%s: no output %zu", f->path, i);
+    return PSW_ERR_INVAL;
+  }
+  return read_value(f, f->info.nparams + i, first, count, out, err, errlen);
+}
+
+/* Read a column and scatter it into a row-major block of width w. */
+static int read_strided(psw_results_file_t *f, size_t col, uint64_t first,
+                        size_t count, double *dst, size_t w, size_t at,
+                        double *tmp, char *err, size_t errlen) {
+  int rc = read_value(f, col, first, count, tmp, err, errlen);
+  for (size_t k = 0; !rc && k < count; k++)
+    dst[k * w + at] = tmp[k];
+  return rc;
+}
+
+int psw__results_read_rows(psw_results_file_t *f, uint64_t first, size_t count,
+                           const psw_results_block_t *b, char *err,
+                           size_t errlen) {
+  const psw_results_info_t *in = &f->info;
+  void *dst[C_COUNT] = {b->status,  b->solve_successful, b->exit_code,
+                        b->elapsed, b->worker,           b->node};
+  hid_t mt[C_COUNT] = {H5T_NATIVE_INT8,   f->bool_type,     H5T_NATIVE_INT32,
+                       H5T_NATIVE_DOUBLE, H5T_NATIVE_INT32, H5T_NATIVE_INT32};
+  double *tmp = NULL;
+  int rc = check_range(f, first, count, err, errlen);
+  if (rc || count == 0)
+    return rc;
+  if ((b->params && in->nparams) || (b->outputs && in->noutputs)) {
+    tmp = malloc(count * sizeof *tmp);
+    if (!tmp) {
+      psw__results_errf(err, errlen, "%s: out of memory", f->path);
+      return PSW_ERR_NOMEM;
+    }
+  }
+  for (size_t i = 0; !rc && b->params && i < in->nparams; i++)
+    rc = read_strided(f, i, first, count, b->params, in->nparams, i, tmp, err,
+                      errlen);
+  for (size_t i = 0; !rc && b->outputs && i < in->noutputs; i++)
+    rc = read_strided(f, in->nparams + i, first, count, b->outputs,
+                      in->noutputs, i, tmp, err, errlen);
+  for (int c = 0; !rc && c < C_COUNT; c++)
+    if (dst[c])
+      rc = read_col(f, f->cols[c], mt[c], first, count, dst[c], err, errlen);
+  free(tmp);
+  return rc;
+}
+
+int psw__results_read_status(const char *path, size_t block,
+                             psw_results_status_fn fn, void *arg,
+                             uint64_t *n_out, char *err, size_t errlen) {
+  psw_results_file_t *f = NULL;
+  int8_t *buf = NULL;
+  int rc = psw__results_open(path, &f, err, errlen);
+  if (rc)
+    return rc;
+  if (n_out)
+    *n_out = f->info.n;
+  if (block == 0)
+    block = STATUS_BLOCK;
+  if (f->info.n < block)
+    block = f->info.n ? (size_t)f->info.n : 1;
+  buf = malloc(block);
+  if (!buf) {
+    psw__results_errf(err, errlen, "%s: out of memory", path);
+    rc = PSW_ERR_NOMEM;
+    goto out;
+  }
+  for (uint64_t first = 0; first < f->info.n; first += block) {
+    size_t cnt =
+        f->info.n - first < block ? (size_t)(f->info.n - first) : block;
+    psw_results_block_t b = {.status = buf};
+    rc = psw__results_read_rows(f, first, cnt, &b, err, errlen);
+    if (!rc && fn)
+      rc = fn(arg, first, buf, cnt);
+    if (rc)
+      break;
+  }
+out:
+  free(buf);
+  psw__results_close(f);
+  return rc;
+}

@@ -1,0 +1,300 @@
+/* parsweep — sweep specification: loading, the top-level keys, freeing.
+ *
+ * The file is read whole (its bytes are recorded in results.h5), parsed
+ * into a libyaml document, and walked section by section; the sections live
+ * in spec_params.c and spec_model.c, the typed-scalar helpers in
+ * spec_read.c. Nothing is half-accepted: any error frees the partial spec. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parsweep/error.h"
+#include "spec.h"
+#include "spec_read.h"
+
+/* A spec is a small text file; the bound keeps a wrong path (a results
+ * file, /dev/zero) from being read into memory whole. A large
+ * PredeterminedRandomSample array still fits comfortably. */
+#define SPEC_MAX_BYTES ((size_t)256 << 20)
+
+static const char *const sampler_names[] = {
+    [PSW_S_LINEAR] = "LinearSample",
+    [PSW_S_GEOM] = "GeomSample",
+    [PSW_S_REVERSE_GEOM] = "ReverseGeomSample",
+    [PSW_S_FIXED] = "PredeterminedFixedSample",
+    [PSW_S_UNIFORM] = "UniformSample",
+    [PSW_S_NORMAL] = "NormalSample",
+    [PSW_S_LHS] = "LatinHypercubeSample",
+    [PSW_S_RANDOM] = "PredeterminedRandomSample",
+    [PSW_S_SOBOL] = "SobolSample",
+};
+
+const char *psw__sampler_name(psw_sampler_t s) {
+  if ((unsigned)s >= sizeof sampler_names / sizeof *sampler_names)
+    return "unknown";
+  return sampler_names[s];
+}
+
+int psw__sampler_is_grid(psw_sampler_t s) {
+  return s == PSW_S_LINEAR || s == PSW_S_GEOM || s == PSW_S_REVERSE_GEOM ||
+         s == PSW_S_FIXED;
+}
+
+static void free_strv(char **v, size_t n) {
+  if (!v)
+    return;
+  for (size_t i = 0; i < n; i++)
+    free(v[i]);
+  free(v);
+}
+
+void psw__spec_free(psw_spec_t *spec) {
+  if (!spec)
+    return;
+  free(spec->path);
+  free(spec->text);
+  free(spec->name);
+  free(spec->backend);
+  free(spec->output);
+  for (size_t i = 0; i < spec->nparams; i++) {
+    psw_param_t *p = &spec->params[i];
+    free(p->name);
+    free(p->full_name);
+    free(p->units);
+    free(p->array);
+  }
+  free(spec->params);
+  free_strv(spec->outputs, spec->noutputs);
+  free_strv(spec->command, spec->command_argc);
+  free(spec->plugin);
+  free_strv(spec->env, spec->nenv);
+  free(spec);
+}
+
+/* 1-based line of a byte offset (libyaml reader errors give only that). */
+static int line_of_offset(const char *text, size_t len, size_t off) {
+  int line = 1;
+  for (size_t i = 0; i < off && i < len; i++)
+    line += text[i] == '\n';
+  return line;
+}
+
+static int yaml_problem(psw__spec_rd_t *rd, const yaml_parser_t *p,
+                        const char *text, size_t len) {
+  if (p->error == YAML_MEMORY_ERROR) {
+    psw__spec_fail(rd, 1, "yaml", "out of memory");
+    return PSW_ERR_NOMEM;
+  }
+  const char *problem = p->problem ? p->problem : "invalid YAML";
+  if (p->error == YAML_READER_ERROR)
+    return psw__spec_fail(rd, line_of_offset(text, len, p->problem_offset),
+                          "syntax", "%s", problem);
+  int line = (int)p->problem_mark.line + 1;
+  if (p->context)
+    return psw__spec_fail(rd, line, "syntax", "%s (%s at line %d)", problem,
+                          p->context, (int)p->context_mark.line + 1);
+  return psw__spec_fail(rd, line, "syntax", "%s", problem);
+}
+
+enum {
+  T_NAME,
+  T_SEED,
+  T_NUM_SAMPLES,
+  T_BACKEND,
+  T_NPROC,
+  T_OUTPUT,
+  T_PARAMETERS,
+  T_OUTPUTS,
+  T_MODEL,
+  T_COUNT
+};
+static const char *const top_keys[T_COUNT] = {
+    [T_NAME] = "name",
+    [T_SEED] = "seed",
+    [T_NUM_SAMPLES] = "num_samples",
+    [T_BACKEND] = "parallel_back_end",
+    [T_NPROC] = "number_of_subprocesses",
+    [T_OUTPUT] = "output",
+    [T_PARAMETERS] = "parameters",
+    [T_OUTPUTS] = "outputs",
+    [T_MODEL] = "model",
+};
+
+static int nonempty_str(psw__spec_rd_t *rd, const psw__spec_kv_t *kv,
+                        const char *key, char **out) {
+  int rc = psw__spec_str(rd, kv->val, key, out);
+  if (!rc && !**out)
+    rc = psw__spec_fail(rd, psw__spec_line(kv->val), key, "empty string");
+  return rc;
+}
+
+static int read_top(psw__spec_rd_t *rd, yaml_node_t *root) {
+  psw_spec_t *s = rd->spec;
+  psw__spec_kv_t kv[T_COUNT];
+  uint64_t u;
+  int rc = psw__spec_map(rd, root, "", top_keys, T_COUNT, kv);
+  if (rc)
+    return rc;
+  for (int k = T_PARAMETERS; k <= T_MODEL; k++)
+    if (!kv[k].key)
+      return psw__spec_fail(rd, psw__spec_line(root), top_keys[k],
+                            "missing (required key)");
+
+  if (kv[T_NAME].key &&
+      (rc = psw__spec_str(rd, kv[T_NAME].val, "name", &s->name)))
+    return rc;
+  if (kv[T_SEED].key &&
+      (rc = psw__spec_uint(rd, kv[T_SEED].val, "seed", UINT64_MAX, &s->seed)))
+    return rc;
+  if (kv[T_NUM_SAMPLES].key) {
+    rc = psw__spec_uint(rd, kv[T_NUM_SAMPLES].val, "num_samples", UINT64_MAX,
+                        &s->num_samples);
+    if (rc)
+      return rc;
+    if (s->num_samples == 0)
+      return psw__spec_fail(rd, psw__spec_line(kv[T_NUM_SAMPLES].val),
+                            "num_samples", "must be at least 1");
+  }
+  if (kv[T_BACKEND].key &&
+      (rc = nonempty_str(rd, &kv[T_BACKEND], "parallel_back_end", &s->backend)))
+    return rc;
+  if (kv[T_NPROC].key) {
+    rc = psw__spec_uint(rd, kv[T_NPROC].val, "number_of_subprocesses",
+                        INT32_MAX, &u);
+    if (rc)
+      return rc;
+    s->num_workers = (int)u;
+  }
+  if (kv[T_OUTPUT].key)
+    rc = nonempty_str(rd, &kv[T_OUTPUT], "output", &s->output);
+  else
+    rc = psw__spec_dup("results.h5", strlen("results.h5"), &s->output);
+  if (rc)
+    return rc;
+
+  int ns_line =
+      kv[T_NUM_SAMPLES].key ? psw__spec_line(kv[T_NUM_SAMPLES].val) : 0;
+  if ((rc = psw__spec_read_params(rd, &kv[T_PARAMETERS], ns_line)))
+    return rc;
+  if ((rc = psw__spec_read_outputs(rd, &kv[T_OUTPUTS])))
+    return rc;
+  return psw__spec_read_model(rd, &kv[T_MODEL]);
+}
+
+/* Load the first document, refuse a second one (a "---" in the middle of a
+ * spec is more likely a paste error than intent), and walk it. */
+static int parse_doc(psw__spec_rd_t *rd, const char *text, size_t len) {
+  yaml_parser_t parser;
+  yaml_document_t doc, extra;
+  int rc;
+  if (!yaml_parser_initialize(&parser))
+    return PSW_ERR_NOMEM;
+  yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+  if (!yaml_parser_load(&parser, &doc)) {
+    rc = yaml_problem(rd, &parser, text, len);
+    yaml_parser_delete(&parser);
+    return rc;
+  }
+  rd->doc = &doc;
+  yaml_node_t *root = yaml_document_get_root_node(&doc);
+  if (!root) {
+    rc = psw__spec_fail(rd, 1, "(root)",
+                        "empty file (expected a mapping with parameters, "
+                        "outputs and model)");
+  } else if (root->type != YAML_MAPPING_NODE) {
+    rc = psw__spec_fail(rd, psw__spec_line(root), "(root)",
+                        "expected a mapping, got %s", psw__spec_what(root));
+  } else if (!yaml_parser_load(&parser, &extra)) {
+    rc = yaml_problem(rd, &parser, text, len);
+  } else {
+    yaml_node_t *r2 = yaml_document_get_root_node(&extra);
+    if (r2)
+      rc = psw__spec_fail(rd, (int)extra.start_mark.line + 1, "(root)",
+                          "a second YAML document (only one is read)");
+    else
+      rc = read_top(rd, root);
+    yaml_document_delete(&extra);
+  }
+  yaml_document_delete(&doc);
+  yaml_parser_delete(&parser);
+  rd->doc = NULL;
+  return rc;
+}
+
+int psw__spec_parse(const char *path, const char *text, size_t len,
+                    psw_spec_t **out, char *err, size_t errlen) {
+  if (!path || !text || !out)
+    return PSW_ERR_INVAL;
+  *out = NULL;
+  if (err && errlen)
+    err[0] = '\0';
+  psw_spec_t *s = calloc(1, sizeof *s);
+  if (!s)
+    return PSW_ERR_NOMEM;
+  int rc = psw__spec_dup(path, strlen(path), &s->path);
+  if (!rc)
+    rc = psw__spec_dup(text, len, &s->text);
+  if (rc) {
+    psw__spec_free(s);
+    return rc;
+  }
+  psw__spec_rd_t rd = {
+      .path = path, .doc = NULL, .err = err, .errlen = errlen, .spec = s};
+  rc = parse_doc(&rd, text, len);
+  if (rc) {
+    if (rc == PSW_ERR_NOMEM && err && errlen)
+      snprintf(err, errlen, "%s: out of memory", path);
+    psw__spec_free(s);
+    return rc;
+  }
+  *out = s;
+  return 0;
+}
+
+static int io_fail(const char *path, char *err, size_t errlen,
+                   const char *what) {
+  if (err && errlen)
+    snprintf(err, errlen, "%s: %s", path, what);
+  return PSW_ERR_IO;
+}
+
+int psw__spec_load(const char *path, psw_spec_t **out, char *err,
+                   size_t errlen) {
+  if (!path || !out)
+    return PSW_ERR_INVAL;
+  *out = NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return io_fail(path, err, errlen, strerror(errno));
+  size_t cap = 4096, len = 0;
+  char *buf = malloc(cap);
+  int rc = buf ? 0 : PSW_ERR_NOMEM;
+  while (!rc) {
+    if (len == cap) {
+      if (cap >= SPEC_MAX_BYTES) {
+        rc = io_fail(path, err, errlen, "file too large for a sweep spec");
+        break;
+      }
+      char *nb = realloc(buf, cap * 2);
+      if (!nb) {
+        rc = PSW_ERR_NOMEM;
+        break;
+      }
+      buf = nb;
+      cap *= 2;
+    }
+    size_t got = fread(buf + len, 1, cap - len, f);
+    len += got;
+    if (got == 0) {
+      if (ferror(f))
+        rc = io_fail(path, err, errlen, strerror(errno ? errno : EIO));
+      break;
+    }
+  }
+  fclose(f);
+  if (!rc)
+    rc = psw__spec_parse(path, buf, len, out, err, errlen);
+  free(buf);
+  return rc;
+}
