@@ -51,9 +51,14 @@ typedef struct psw_model {
   void (*fini)(void *state);
 } psw_model_t;
 
-/* The one symbol a plugin exports. */
+/* The one symbol a plugin exports. Declared here with default visibility
+ * so that a plugin built with -fvisibility=hidden still exports it. */
 typedef const psw_model_t *(*psw_model_entry_fn)(void);
 #define PSW_MODEL_ENTRY_SYMBOL "psw_model_entry"
+#if defined(__GNUC__)
+__attribute__((visibility("default")))
+#endif
+const psw_model_t *psw_model_entry(void);
 
 #ifdef __cplusplus
 }

@@ -40,6 +40,9 @@ typedef struct psw_for_opts {
   psw_sink_fn sink;   /* used on the root only */
   void *sink_arg;
   uint64_t min_chunk; /* smallest chunk handed out; 0 = 1 */
+  uint64_t max_chunk; /* largest chunk handed out; 0 = no limit. A limit
+                         keeps the indices in flight close together, so
+                         records reach the sink in nearly index order. */
 } psw_for_opts_t;
 
 /* Fill `opts` with defaults (no records, min_chunk 1). */

@@ -14,7 +14,7 @@
 
 /* Take the next chunk [*begin, *end); 0 when the loop is exhausted. */
 static int next_chunk(struct psw_shm_group *g, struct psw_shm_loop *S,
-                      uint64_t n, uint64_t min_chunk, uint64_t *begin,
+                      uint64_t n, const psw_for_opts_t *o, uint64_t *begin,
                       uint64_t *end) {
   if (atomic_load_explicit(&S->err, memory_order_relaxed) ||
       atomic_load_explicit(&g->abort, memory_order_relaxed))
@@ -23,7 +23,9 @@ static int next_chunk(struct psw_shm_group *g, struct psw_shm_loop *S,
   do {
     if (cur >= n)
       return 0;
-    c = psw__chunk_size(n - cur, g->n, min_chunk);
+    c = psw__chunk_size(n - cur, g->n, o->min_chunk);
+    if (o->max_chunk && c > o->max_chunk)
+      c = o->max_chunk;
   } while (!atomic_compare_exchange_weak_explicit(
       &S->next, &cur, cur + c, memory_order_relaxed, memory_order_relaxed));
   *begin = cur;
@@ -35,7 +37,7 @@ static int run_chunks(struct psw_shm_group *g, int rank, struct psw_shm_loop *S,
                       const struct psw_loop *L, const struct psw_ring_geom *geo,
                       psw_ctx_t *ctx) {
   uint64_t b, e;
-  while (next_chunk(g, S, L->n, L->opts.min_chunk, &b, &e)) {
+  while (next_chunk(g, S, L->n, &L->opts, &b, &e)) {
     for (uint64_t i = b; i < e; i++) {
       void *rec = NULL;
       if (geo && !(rec = psw__ring_reserve(g, rank, geo, i)))

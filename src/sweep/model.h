@@ -50,9 +50,8 @@ void psw__model_close(psw_model_inst_t *m);
 /* Parse model stdout: lines "name=value" (spaces around '=' allowed, other
  * lines ignored); for each of names[n], outputs[k] = value of the last line
  * that names it, NaN if none. Returns the number of names found. Pure. */
-size_t psw__parse_outputs(const char *buf, size_t len,
-                          const char *const *names, size_t n,
-                          double *outputs);
+size_t psw__parse_outputs(const char *buf, size_t len, const char *const *names,
+                          size_t n, double *outputs);
 
 /* The same rules, for output read in pieces: only the outputs named by a
  * valid line in buf are assigned, the others keep their value. Feed it
@@ -70,11 +69,11 @@ size_t psw__parse_outputs_update(const char *buf, size_t len,
 void psw__model_set_cancel_fd(psw_model_inst_t *m, int fd);
 
 /* Placeholders of the command template: "{name}" where name is one or more
- * characters other than braces, white space and quotes ("{x}", "--a={a}");
- * any other brace is literal text ('{"k": 1}'). Returns the '{' of the
- * first placeholder in the NUL-terminated s, with the name at ret + 1 of
- * *name_len bytes, or NULL. Shared with the spec loader so that both agree
- * on what an unknown placeholder is. */
+ * characters other than braces ("{x}", "--a={a}", "{feed flow}"), the
+ * loader's rule. Other braces are literal text here ("{}", "{{x}}" gives
+ * "{" value "}"); the loader rejects them, so they only reach a hand-built
+ * spec. Returns the '{' of the first placeholder in the NUL-terminated s,
+ * with the name at ret + 1 of *name_len bytes, or NULL. */
 const char *psw__placeholder_next(const char *s, size_t *name_len);
 
 /* Timeout handling (seconds): after SIGTERM to the process group the model
@@ -84,12 +83,12 @@ const char *psw__placeholder_next(const char *s, size_t *name_len);
 #define PSW_MODEL_GRACE_S 1.0
 #define PSW_MODEL_DRAIN_S 0.25
 
-/* --- between model.c and the two kinds (not for other callers) --------- */
+/* --- between model.c and the two kinds (not for other callers) ---------- */
 
 /* The command kind (model_cmd.c). spec must outlive it. */
 typedef struct psw_cmd psw_cmd_t;
-int psw__cmd_open(const psw_spec_t *spec, int worker, int rank,
-                  psw_cmd_t **out, char *err, size_t errlen);
+int psw__cmd_open(const psw_spec_t *spec, int worker, int rank, psw_cmd_t **out,
+                  char *err, size_t errlen);
 int psw__cmd_eval(psw_cmd_t *c, uint64_t index, const double *params,
                   double *outputs, psw_eval_t *ev, int cancel_fd);
 void psw__cmd_close(psw_cmd_t *c);

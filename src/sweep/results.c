@@ -221,6 +221,10 @@ static int create_with(const char *path, const psw_spec_t *spec,
   if (rc)
     goto out;
   rc = PSW_ERR_IO;
+  /* HDF5 keeps freed blocks on free lists per block size, without limit by
+   * default; the sizes of our selections vary from flush to flush, so the
+   * lists would grow with the number of flushes (with N). Cap them. */
+  H5set_free_list_limits(1 << 20, 1 << 18, 1 << 20, 1 << 18, 1 << 20, 1 << 18);
   /* TRUNC over the empty file make_tmp reserved for us. */
   r->file = H5Fcreate(r->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   if (r->file < 0) {

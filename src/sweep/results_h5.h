@@ -12,10 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Elements per chunk of the [N] columns: 512 KiB of float64, the size of
- * HDF5's default chunk cache per dataset, so a contiguous run of rows is
- * written without re-reading a chunk. */
-#define PSW_H5_CHUNK ((hsize_t)65536)
+/* Elements per chunk of the [N] columns (64 KiB of float64), equal to the
+ * writer's buffer of rows, so that a flush fills whole chunks and the
+ * memory held (buffer + a two-chunk cache per column) does not depend on
+ * N. */
+#define PSW_H5_CHUNK ((hsize_t)8192)
 
 /* HDF5 prints its error stack to stderr by default; a library must not.
  * quiet_begin saves the caller's handler and silences it, quiet_end puts

@@ -8,10 +8,11 @@
 
 #include "results.h"
 
-/* Rows buffered between flushes: 64Ki rows, fewer when a row is wide, so
- * the buffer stays near PSW_RESULTS_BUFFER_BYTES whatever N is. */
-#define PSW_RESULTS_BUFFER_ROWS ((size_t)65536)
-#define PSW_RESULTS_BUFFER_BYTES ((size_t)16 << 20)
+/* Rows buffered between flushes: 8Ki rows (one chunk), fewer when a row is
+ * wide, so the buffer stays near PSW_RESULTS_BUFFER_BYTES whatever N is: a
+ * sweep of 10^4 samples fills it as much as one of 10^7 (flat memory). */
+#define PSW_RESULTS_BUFFER_ROWS ((size_t)8192)
+#define PSW_RESULTS_BUFFER_BYTES ((size_t)2 << 20)
 
 /* A flush of more than PSW_RESULTS_MAX_RUNS contiguous runs, averaging
  * fewer than PSW_RESULTS_SHORT_RUN rows, writes through one point

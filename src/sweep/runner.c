@@ -279,6 +279,10 @@ static int region(psw_ctx_t *ctx, void *arg) {
   fo.record_size = run->rec_size;
   fo.sink = sink;
   fo.sink_arg = &r;
+  /* Samples in flight stay within a window of indices, so rows reach the
+   * writer nearly in order (few, long runs per flush; a prefix-like set of
+   * recorded samples when a run is interrupted). */
+  fo.max_chunk = 1024;
   int loop_rc = psw_for_ex(ctx, run->spec->total, task, &w, &fo);
   if (psw_is_root(ctx))
     rc = root_end(ctx, &r, loop_rc, &st);

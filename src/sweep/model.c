@@ -1,0 +1,110 @@
+/* parsweep — one model interface over two kinds: command and plugin.
+ *
+ * This file only dispatches and enforces the rules common to both kinds
+ * (argument checks, NaN outputs for a sample that is not OK); the kinds live
+ * in model_cmd.c and model_plugin.c. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "model.h"
+#include "parsweep/error.h"
+
+struct psw_model_inst {
+  const psw_spec_t *spec;
+  psw_cmd_t *cmd; /* exactly one of cmd and plugin */
+  psw_plugin_t *plugin;
+  int cancel_fd;
+};
+
+int psw__model_errf(int code, char *err, size_t errlen, const char *fmt, ...) {
+  if (err && errlen > 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return code;
+}
+
+double psw__model_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int psw__model_open(const psw_spec_t *spec, int worker, int rank,
+                    psw_model_inst_t **out, char *err, size_t errlen) {
+  if (err && errlen > 0)
+    err[0] = '\0';
+  if (!out)
+    return psw__model_errf(PSW_ERR_INVAL, err, errlen, "model: no output");
+  *out = NULL;
+  if (!spec)
+    return psw__model_errf(PSW_ERR_INVAL, err, errlen, "model: no spec");
+  int has_cmd = spec->command && spec->command_argc > 0 && spec->command[0];
+  int has_plugin = spec->plugin && spec->plugin[0];
+  if (has_cmd == has_plugin)
+    return psw__model_errf(PSW_ERR_INVAL, err, errlen,
+                           "model: needs exactly one of command and plugin");
+  if ((spec->noutputs > 0 && !spec->outputs) ||
+      (spec->nparams > 0 && !spec->params))
+    return psw__model_errf(PSW_ERR_INVAL, err, errlen,
+                           "model: outputs or parameters missing in spec");
+
+  psw_model_inst_t *m = calloc(1, sizeof *m);
+  if (!m)
+    return psw__model_errf(PSW_ERR_NOMEM, err, errlen, "model: out of memory");
+  m->spec = spec;
+  m->cancel_fd = -1;
+  int rc = has_cmd
+               ? psw__cmd_open(spec, worker, rank, &m->cmd, err, errlen)
+               : psw__plugin_open(spec, worker, rank, &m->plugin, err, errlen);
+  if (rc != 0) {
+    free(m);
+    return rc;
+  }
+  *out = m;
+  return 0;
+}
+
+void psw__model_set_cancel_fd(psw_model_inst_t *m, int fd) {
+  if (m)
+    m->cancel_fd = fd;
+}
+
+int psw__model_eval(psw_model_inst_t *m, uint64_t index, const double *params,
+                    double *outputs, psw_eval_t *ev) {
+  if (!m || !ev || (m->spec->noutputs > 0 && !outputs) ||
+      (m->spec->nparams > 0 && !params))
+    return PSW_ERR_INVAL;
+  size_t nout = m->spec->noutputs;
+  for (size_t k = 0; k < nout; k++)
+    outputs[k] = NAN;
+  ev->status = PSW_ST_NOT_RUN;
+  ev->exit_code = 0;
+  ev->elapsed = 0.0;
+  int rc = m->cmd
+               ? psw__cmd_eval(m->cmd, index, params, outputs, ev, m->cancel_fd)
+               : psw__plugin_eval(m->plugin, index, params, outputs, ev);
+  /* SPEC §3: a failed sample's outputs are all NaN, even those it did
+   * produce, so that results.h5 never mixes a failure with numbers. */
+  if (rc != 0 || ev->status != PSW_ST_OK) {
+    for (size_t k = 0; k < nout; k++)
+      outputs[k] = NAN;
+  }
+  return rc;
+}
+
+void psw__model_close(psw_model_inst_t *m) {
+  if (!m)
+    return;
+  psw__cmd_close(m->cmd);
+  psw__plugin_close(m->plugin);
+  free(m);
+}

@@ -1,0 +1,736 @@
+/* parsweep — the external command model kind.
+ *
+ * Each sample runs the argv template with its placeholders replaced, through
+ * posix_spawn (never a shell), in a process group of its own so that a
+ * timeout can kill the model and everything it started. Its stdout comes
+ * through a pipe and is parsed line by line as it arrives (memory stays
+ * bounded whatever the model prints); stdin is /dev/null, stderr is ours.
+ *
+ * Waiting does not busy-loop: one poll() on the stdout pipe, a pidfd for the
+ * child's exit (a 20 ms tick with waitid(WNOHANG) on kernels without
+ * pidfd_open) and the optional cancel fd, with the next deadline as its
+ * timeout. Only our own pid is waited for, never -1: the library must not
+ * reap children of its host program. The child is detected as exited with
+ * WNOWAIT and reaped only after the rest of its group has been killed: an
+ * unreaped zombie keeps the group id reserved, so kill(-pid) cannot hit an
+ * unrelated group that reused the number. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "model.h"
+#include "parsweep/error.h"
+#include "parsweep/log.h"
+
+extern char **environ;
+
+/* Longest stdout line kept; a longer one cannot be "name=number" and is
+ * skipped up to its newline. */
+#define LINE_CAP (64 * 1024)
+/* Bytes read per wake-up before the deadlines are looked at again, so that
+ * a model flooding stdout cannot starve its own timeout. */
+#define READ_BUDGET (1024 * 1024)
+/* Exit polling period when the kernel has no pidfd_open (before 5.3). */
+#define NOPIDFD_TICK_S 0.02
+
+struct psw_cmd {
+  const psw_spec_t *spec;
+  /* argv[0] resolved on PATH at open, or NULL when argv[0] holds a
+   * placeholder and is searched at each eval by posix_spawnp. */
+  char *path;
+  char **envp;        /* NULL-terminated; all owned but the index slot */
+  size_t nenv_owned;  /* envp[0..nenv_owned) are owned */
+  char index_env[48]; /* "PARSWEEP_INDEX=<n>", the last entry of envp */
+  char *line;         /* partial stdout line, LINE_CAP bytes */
+  size_t line_len;
+  int discarding; /* inside an over-long line: skip to its newline */
+};
+
+/* --- placeholders ------------------------------------------------------- */
+
+/* The spec loader's rule (spec_model.c): anything but braces, so that a
+ * parameter named "feed flow" has its placeholder "{feed flow}". */
+static int is_name_char(char c) {
+  return c != '\0' && c != '{' && c != '}';
+}
+
+const char *psw__placeholder_next(const char *s, size_t *name_len) {
+  if (!s)
+    return NULL;
+  for (const char *p = strchr(s, '{'); p; p = strchr(p + 1, '{')) {
+    size_t n = 0;
+    while (is_name_char(p[1 + n]))
+      n++;
+    if (n > 0 && p[1 + n] == '}') {
+      if (name_len)
+        *name_len = n;
+      return p;
+    }
+  }
+  return NULL;
+}
+
+#define PH_UNKNOWN (-1L)
+#define PH_INDEX (-2L)
+
+/* `{index}` is always the sample index (SPEC §3), even if a parameter were
+ * named "index". Returns the parameter number, PH_INDEX or PH_UNKNOWN. */
+static long lookup(const psw_spec_t *spec, const char *name, size_t n) {
+  if (n == 5 && !memcmp(name, "index", 5))
+    return PH_INDEX;
+  for (size_t i = 0; i < spec->nparams; i++) {
+    const char *pn = spec->params[i].name;
+    if (pn && strlen(pn) == n && !memcmp(pn, name, n))
+      return (long)i;
+  }
+  return PH_UNKNOWN;
+}
+
+/* --- argv --------------------------------------------------------------- */
+
+typedef struct sbuf {
+  char *p;
+  size_t len, cap;
+} sbuf_t;
+
+static int sb_add(sbuf_t *b, const char *s, size_t n) {
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + n + 1)
+      cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p)
+      return -1;
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = '\0';
+  return 0;
+}
+
+/* Expand one template argument; NULL with *unknown set for an unknown
+ * placeholder, NULL alone when out of memory. */
+static char *expand(const psw_spec_t *spec, const char *t, uint64_t index,
+                    const double *params, int *unknown) {
+  sbuf_t b = {0};
+  size_t n;
+  const char *ph;
+  int rc = 0;
+  while (rc == 0 && (ph = psw__placeholder_next(t, &n))) {
+    long k = lookup(spec, ph + 1, n);
+    if (k == PH_UNKNOWN) {
+      *unknown = 1;
+      free(b.p);
+      return NULL;
+    }
+    char num[40];
+    if (k == PH_INDEX)
+      snprintf(num, sizeof num, "%" PRIu64, index);
+    else
+      snprintf(num, sizeof num, "%.17g", params[k]);
+    rc = sb_add(&b, t, (size_t)(ph - t));
+    if (rc == 0)
+      rc = sb_add(&b, num, strlen(num));
+    t = ph + n + 2;
+  }
+  if (rc == 0)
+    rc = sb_add(&b, t, strlen(t));
+  if (rc != 0) {
+    free(b.p);
+    return NULL;
+  }
+  return b.p;
+}
+
+static void free_argv(const psw_spec_t *spec, char **argv) {
+  if (!argv)
+    return;
+  for (size_t i = 0; i < spec->command_argc; i++) {
+    if (argv[i] != spec->command[i])
+      free(argv[i]);
+  }
+  free(argv);
+}
+
+/* argv for one sample; arguments without placeholders are the template's
+ * own strings. "%.17g" in the C locale: a host that set a decimal-comma
+ * locale must not change what the model receives. */
+static char **build_argv(const psw_spec_t *spec, uint64_t index,
+                         const double *params, int *unknown) {
+  char **argv = calloc(spec->command_argc + 1, sizeof *argv);
+  if (!argv)
+    return NULL;
+  locale_t c_loc = psw__c_locale(), old = (locale_t)0;
+  if (c_loc)
+    old = uselocale(c_loc);
+  int ok = 1;
+  for (size_t i = 0; ok && i < spec->command_argc; i++) {
+    const char *t = spec->command[i];
+    if (!psw__placeholder_next(t, NULL)) {
+      argv[i] = spec->command[i];
+      continue;
+    }
+    argv[i] = expand(spec, t, index, params, unknown);
+    ok = argv[i] != NULL;
+  }
+  if (c_loc)
+    uselocale(old);
+  if (!ok) {
+    free_argv(spec, argv);
+    return NULL;
+  }
+  return argv;
+}
+
+/* --- open: executable and environment ----------------------------------- */
+
+static int is_exec_file(const char *path) {
+  struct stat st;
+  return access(path, X_OK) == 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* execvp's search, done once at open so that a missing command is an open
+ * error rather than N failed samples. PATH is the child's (spec->env may set
+ * it), else the default of confstr(_CS_PATH). Returns a malloc'd path or
+ * NULL. */
+static char *resolve(const char *name, const char *path_env) {
+  if (strchr(name, '/'))
+    return is_exec_file(name) ? strdup(name) : NULL;
+  char defpath[256];
+  if (!path_env) {
+    size_t n = confstr(_CS_PATH, defpath, sizeof defpath);
+    path_env = (n > 0 && n <= sizeof defpath) ? defpath : "/bin:/usr/bin";
+  }
+  size_t nlen = strlen(name);
+  for (const char *d = path_env;; d++) {
+    const char *e = strchrnul(d, ':');
+    size_t dlen = (size_t)(e - d);
+    /* An empty entry means the current directory, as for execvp. */
+    char *cand = malloc(dlen + nlen + 3);
+    if (!cand)
+      return NULL;
+    if (dlen == 0)
+      memcpy(cand, ".", (dlen = 1));
+    else
+      memcpy(cand, d, dlen);
+    cand[dlen] = '/';
+    memcpy(cand + dlen + 1, name, nlen + 1);
+    if (is_exec_file(cand))
+      return cand;
+    free(cand);
+    if (*e == '\0')
+      return NULL;
+    d = e;
+  }
+}
+
+static int key_eq(const char *a, const char *b) {
+  size_t n = strcspn(a, "=");
+  return strncmp(a, b, n) == 0 && b[n] == '=';
+}
+
+/* An entry of the parent's environment replaced by spec->env or ours. */
+static int overridden(const psw_spec_t *spec, const char *e) {
+  static const char *const ours[] = {
+      "PARSWEEP_INDEX=", "PARSWEEP_WORKER=", "PARSWEEP_RANK="};
+  for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++) {
+    if (key_eq(e, ours[i]))
+      return 1;
+  }
+  for (size_t i = 0; spec->env && i < spec->nenv && spec->env[i]; i++) {
+    if (key_eq(e, spec->env[i]))
+      return 1;
+  }
+  return 0;
+}
+
+/* The snapshot environment: parent's, then spec->env (last of a repeated
+ * key wins), then PARSWEEP_WORKER/RANK and the per-sample index slot. */
+static int build_env(psw_cmd_t *c, int worker, int rank, char *err,
+                     size_t errlen) {
+  const psw_spec_t *spec = c->spec;
+  size_t nparent = 0, nspec = 0;
+  for (char **e = environ; e && *e; e++)
+    nparent++;
+  for (size_t i = 0; spec->env && i < spec->nenv && spec->env[i]; i++) {
+    if (!strchr(spec->env[i], '=') || spec->env[i][0] == '=')
+      return psw__model_errf(PSW_ERR_INVAL, err, errlen,
+                             "command %s: env entry \"%s\" is not KEY=VALUE",
+                             spec->command[0], spec->env[i]);
+    nspec++;
+  }
+  c->envp = calloc(nparent + nspec + 4, sizeof *c->envp);
+  if (!c->envp)
+    goto nomem;
+  size_t n = 0;
+  for (char **e = environ; e && *e; e++) {
+    if (!overridden(spec, *e) && !(c->envp[n++] = strdup(*e)))
+      goto nomem;
+  }
+  for (size_t i = 0; i < nspec; i++) {
+    int later = 0;
+    for (size_t j = i + 1; j < nspec && !later; j++)
+      later = key_eq(spec->env[i], spec->env[j]);
+    if (!later && !(c->envp[n++] = strdup(spec->env[i])))
+      goto nomem;
+  }
+  char tmp[64];
+  snprintf(tmp, sizeof tmp, "PARSWEEP_WORKER=%d", worker);
+  if (!(c->envp[n++] = strdup(tmp)))
+    goto nomem;
+  snprintf(tmp, sizeof tmp, "PARSWEEP_RANK=%d", rank);
+  if (!(c->envp[n++] = strdup(tmp)))
+    goto nomem;
+  c->nenv_owned = n;
+  c->envp[n] = c->index_env;
+  return 0;
+nomem:
+  return psw__model_errf(PSW_ERR_NOMEM, err, errlen,
+                         "command %s: out of memory", spec->command[0]);
+}
+
+static const char *env_get(char **envp, const char *key) {
+  size_t n = strlen(key);
+  for (char **e = envp; *e; e++) {
+    if (!strncmp(*e, key, n) && (*e)[n] == '=')
+      return *e + n + 1;
+  }
+  return NULL;
+}
+
+int psw__cmd_open(const psw_spec_t *spec, int worker, int rank, psw_cmd_t **out,
+                  char *err, size_t errlen) {
+  *out = NULL;
+  /* Placeholders are checked here, once: the loader rejects unknown ones
+   * already, but a spec built by other code must not fail N samples. */
+  for (size_t i = 0; i < spec->command_argc; i++) {
+    if (!spec->command[i])
+      return psw__model_errf(PSW_ERR_INVAL, err, errlen,
+                             "command %s: argument %zu is NULL",
+                             spec->command[0], i);
+    size_t n;
+    for (const char *p = spec->command[i]; (p = psw__placeholder_next(p, &n));
+         p += n + 2) {
+      if (lookup(spec, p + 1, n) == PH_UNKNOWN)
+        return psw__model_errf(PSW_ERR_INVAL, err, errlen,
+                               "command %s: unknown placeholder {%.*s} in "
+                               "argument %zu",
+                               spec->command[0], (int)n, p + 1, i);
+    }
+  }
+
+  psw_cmd_t *c = calloc(1, sizeof *c);
+  if (!c)
+    return psw__model_errf(PSW_ERR_NOMEM, err, errlen,
+                           "command %s: out of memory", spec->command[0]);
+  c->spec = spec;
+  snprintf(c->index_env, sizeof c->index_env, "PARSWEEP_INDEX=0");
+  int rc = build_env(c, worker, rank, err, errlen);
+  if (rc != 0)
+    goto fail;
+  c->line = malloc(LINE_CAP);
+  if (!c->line) {
+    rc = psw__model_errf(PSW_ERR_NOMEM, err, errlen,
+                         "command %s: out of memory", spec->command[0]);
+    goto fail;
+  }
+  const char *arg0 = spec->command[0];
+  if (!psw__placeholder_next(arg0, NULL)) {
+    c->path = resolve(arg0, env_get(c->envp, "PATH"));
+    if (!c->path) {
+      rc = psw__model_errf(PSW_ERR_MODEL, err, errlen,
+                           strchr(arg0, '/')
+                               ? "command %s: not an executable file"
+                               : "command %s: not found on PATH",
+                           arg0);
+      goto fail;
+    }
+  }
+  *out = c;
+  return 0;
+fail:
+  psw__cmd_close(c);
+  return rc;
+}
+
+void psw__cmd_close(psw_cmd_t *c) {
+  if (!c)
+    return;
+  int saved = errno;
+  for (size_t i = 0; c->envp && i < c->nenv_owned; i++)
+    free(c->envp[i]);
+  free(c->envp);
+  free(c->path);
+  free(c->line);
+  free(c);
+  errno = saved;
+}
+
+/* --- stdout ------------------------------------------------------------- */
+
+/* Take `added` new bytes at line + line_len: parse the complete lines, keep
+ * the partial last one. */
+static void consume(psw_cmd_t *c, size_t added, double *outputs) {
+  const psw_spec_t *spec = c->spec;
+  size_t old = c->line_len, total = old + added, from = 0;
+  if (c->discarding) {
+    char *nl = memchr(c->line + old, '\n', added);
+    if (!nl) {
+      c->line_len = 0;
+      return;
+    }
+    c->discarding = 0;
+    from = (size_t)(nl + 1 - c->line);
+  }
+  /* The kept partial line has no newline: look only at the new bytes. */
+  size_t scan = from > old ? from : old;
+  char *last = memrchr(c->line + scan, '\n', total - scan);
+  if (last) {
+    size_t end = (size_t)(last + 1 - c->line);
+    psw__parse_outputs_update(c->line + from, end - from,
+                              (const char *const *)spec->outputs,
+                              spec->noutputs, outputs);
+    from = end;
+  }
+  memmove(c->line, c->line + from, total - from);
+  c->line_len = total - from;
+  if (c->line_len == LINE_CAP) {
+    c->line_len = 0;
+    c->discarding = 1;
+  }
+}
+
+/* Read what is there (up to READ_BUDGET); clears *open at EOF or error. */
+static void read_stdout(psw_cmd_t *c, int fd, int *open, double *outputs) {
+  size_t budget = READ_BUDGET;
+  while (budget > 0) {
+    ssize_t r = read(fd, c->line + c->line_len, LINE_CAP - c->line_len);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return;
+    if (r <= 0) {
+      *open = 0;
+      return;
+    }
+    budget -= (size_t)r < budget ? (size_t)r : budget;
+    consume(c, (size_t)r, outputs);
+  }
+}
+
+/* --- the child ---------------------------------------------------------- */
+
+/* Spawn argv with stdout on pipe_w. Returns 0 or an errno value. */
+static int spawn(psw_cmd_t *c, char **argv, int pipe_w, pid_t *pid) {
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t at;
+  int rc = posix_spawn_file_actions_init(&fa);
+  if (rc != 0)
+    return rc;
+  rc = posix_spawnattr_init(&at);
+  if (rc != 0) {
+    posix_spawn_file_actions_destroy(&fa);
+    return rc;
+  }
+  /* dup2 before opening fd 0, in case the pipe got fd 0 itself. */
+  rc = posix_spawn_file_actions_adddup2(&fa, pipe_w, STDOUT_FILENO);
+  if (rc == 0)
+    rc = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
+                                          O_RDONLY, 0);
+#if defined(__GLIBC__) &&                                                      \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+  /* Descriptors the host leaked without O_CLOEXEC (sockets, the results
+   * file, another sample's pipe) are none of the model's business, and a
+   * model's background child holding them would keep them alive. */
+  if (rc == 0)
+    rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+#endif
+  /* Own process group (for the timeout kill), default dispositions and an
+   * empty mask: a host that blocks or ignores SIGTERM/SIGPIPE (a signalfd
+   * loop, say) must not hand that to the model. */
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  if (rc == 0)
+    rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
+                                           POSIX_SPAWN_SETSIGMASK |
+                                           POSIX_SPAWN_SETSIGDEF);
+  if (rc == 0)
+    rc = posix_spawnattr_setpgroup(&at, 0);
+  if (rc == 0)
+    rc = posix_spawnattr_setsigmask(&at, &none);
+  if (rc == 0)
+    rc = posix_spawnattr_setsigdefault(&at, &all);
+  if (rc == 0)
+    rc = c->path ? posix_spawn(pid, c->path, &fa, &at, argv, c->envp)
+                 : posix_spawnp(pid, argv[0], &fa, &at, argv, c->envp);
+  posix_spawnattr_destroy(&at);
+  posix_spawn_file_actions_destroy(&fa);
+  return rc;
+}
+
+/* Has pid exited? Leaves it unreaped (WNOWAIT). Sets *gone when it cannot
+ * be waited for at all (the host set SIGCHLD to SIG_IGN: auto-reaped). */
+static int has_exited(pid_t pid, int *gone) {
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int r;
+  do
+    r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    *gone = 1;
+    return 1;
+  }
+  return si.si_pid == pid;
+}
+
+static int ms_until(double t, double now) {
+  if (isinf(t))
+    return -1;
+  double d = (t - now) * 1000.0;
+  if (d <= 0)
+    return 0;
+  return d > 1e8 ? 100000000 : (int)ceil(d);
+}
+
+static int cancel_ready(int fd) {
+  if (fd < 0)
+    return 0;
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  return poll(&p, 1, 0) > 0;
+}
+
+/* What happened to the child, from the event loop to the status. */
+typedef struct run {
+  int exited, gone, term_sent, kill_sent, timed_out, cancelled;
+  int wstatus;
+} run_t;
+
+/* Follow the child until it has exited and stdout is drained; reap it. */
+static int supervise(psw_cmd_t *c, pid_t pid, int rfd, int cancel_fd,
+                     double *outputs, run_t *r) {
+  const psw_spec_t *spec = c->spec;
+  int pidfd = -1;
+#ifdef SYS_pidfd_open
+  pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#endif
+  double t = psw__model_now();
+  double deadline = spec->timeout > 0 ? t + spec->timeout : INFINITY;
+  double kill_at = INFINITY, drain_until = INFINITY;
+  int pipe_open = 1, sys_err = 0;
+
+  for (;;) {
+    t = psw__model_now();
+    if (!r->exited && !r->term_sent && t >= deadline) {
+      r->timed_out = 1;
+      r->term_sent = 1;
+      kill(-pid, SIGTERM);
+      kill_at = t + PSW_MODEL_GRACE_S;
+    }
+    if (!r->exited && r->term_sent && !r->kill_sent && t >= kill_at) {
+      r->kill_sent = 1;
+      kill(-pid, SIGKILL);
+    }
+    if (r->exited && (!pipe_open || t >= drain_until))
+      break;
+
+    struct pollfd pf[3];
+    int np = 0, ip = -1, ix = -1, ic = -1;
+    if (pipe_open) {
+      ip = np;
+      pf[np++] = (struct pollfd){.fd = rfd, .events = POLLIN};
+    }
+    if (!r->exited && pidfd >= 0) {
+      ix = np;
+      pf[np++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
+    }
+    /* Once termination has begun the cancel fd stays readable: stop
+     * watching it or poll would spin. */
+    if (!r->exited && !r->term_sent && cancel_fd >= 0) {
+      ic = np;
+      pf[np++] = (struct pollfd){.fd = cancel_fd, .events = POLLIN};
+    }
+    double wake = r->exited       ? drain_until
+                  : !r->term_sent ? deadline
+                  : !r->kill_sent ? kill_at
+                                  : INFINITY;
+    if (!r->exited && pidfd < 0 && wake > t + NOPIDFD_TICK_S)
+      wake = t + NOPIDFD_TICK_S;
+    int n = poll(pf, (nfds_t)np, ms_until(wake, t));
+    if (n < 0 && errno != EINTR) {
+      /* Cannot happen with valid fds; do not leave the child behind. */
+      sys_err = errno;
+      kill(-pid, SIGKILL);
+      siginfo_t si;
+      int w;
+      do
+        w = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT);
+      while (w < 0 && errno == EINTR);
+      r->gone = w < 0;
+      r->exited = 1;
+      break;
+    }
+    if (n > 0 && ip >= 0 && pf[ip].revents)
+      read_stdout(c, rfd, &pipe_open, outputs);
+    if (n > 0 && ic >= 0 && pf[ic].revents) {
+      r->cancelled = 1;
+      r->term_sent = 1;
+      kill(-pid, SIGTERM);
+      kill_at = psw__model_now() + PSW_MODEL_GRACE_S;
+    }
+    if (!r->exited && (pidfd < 0 || (n > 0 && pf[ix].revents)) &&
+        has_exited(pid, &r->gone)) {
+      r->exited = 1;
+      drain_until = psw__model_now() + PSW_MODEL_DRAIN_S;
+    }
+  }
+  /* The last line may lack its newline. */
+  if (!c->discarding && c->line_len > 0)
+    psw__parse_outputs_update(c->line, c->line_len,
+                              (const char *const *)spec->outputs,
+                              spec->noutputs, outputs);
+  if (pidfd >= 0)
+    close(pidfd);
+  if (!r->gone) {
+    /* Whatever the model left running in its group (a background child
+     * that kept stdout, a grandchild that ignored SIGTERM) goes now, while
+     * the unreaped leader still pins the group id. */
+    kill(-pid, SIGKILL);
+    pid_t w;
+    do
+      w = waitpid(pid, &r->wstatus, 0);
+    while (w < 0 && errno == EINTR);
+    if (w < 0)
+      r->gone = 1;
+  }
+  return sys_err;
+}
+
+/* --- eval --------------------------------------------------------------- */
+
+static void set_status(const psw_cmd_t *c, uint64_t index, const run_t *r,
+                       const double *outputs, psw_eval_t *ev) {
+  const char *cmd = c->spec->command[0];
+  if (r->gone) {
+    psw_log(PSW_LOG_WARN,
+            "command %s: sample %" PRIu64 ": exit status lost (is SIGCHLD "
+            "ignored?)",
+            cmd, index);
+    ev->exit_code = -1;
+  } else if (WIFSIGNALED(r->wstatus)) {
+    ev->exit_code = -WTERMSIG(r->wstatus);
+  } else {
+    ev->exit_code = WEXITSTATUS(r->wstatus);
+  }
+  if (r->timed_out) {
+    ev->status = PSW_ST_TIMEOUT;
+    psw_log(PSW_LOG_DEBUG, "command %s: sample %" PRIu64 ": timed out", cmd,
+            index);
+  } else if (r->gone) {
+    ev->status = PSW_ST_FAILED;
+  } else if (WIFSIGNALED(r->wstatus)) {
+    ev->status = PSW_ST_CRASHED;
+    psw_log(PSW_LOG_DEBUG, "command %s: sample %" PRIu64 ": signal %d", cmd,
+            index, WTERMSIG(r->wstatus));
+  } else if (ev->exit_code != 0) {
+    ev->status = PSW_ST_FAILED;
+    psw_log(PSW_LOG_DEBUG, "command %s: sample %" PRIu64 ": exit %d", cmd,
+            index, (int)ev->exit_code);
+  } else {
+    ev->status = PSW_ST_OK;
+    for (size_t k = 0; k < c->spec->noutputs; k++) {
+      if (isnan(outputs[k])) {
+        ev->status = PSW_ST_FAILED;
+        psw_log(PSW_LOG_DEBUG,
+                "command %s: sample %" PRIu64 ": no value for output %s", cmd,
+                index, c->spec->outputs[k]);
+        break;
+      }
+    }
+  }
+}
+
+int psw__cmd_eval(psw_cmd_t *c, uint64_t index, const double *params,
+                  double *outputs, psw_eval_t *ev, int cancel_fd) {
+  const psw_spec_t *spec = c->spec;
+  if (cancel_ready(cancel_fd))
+    return PSW_ERR_INTERRUPTED;
+  double t0 = psw__model_now();
+  int unknown = 0;
+  char **argv = build_argv(spec, index, params, &unknown);
+  if (!argv) {
+    if (!unknown)
+      return PSW_ERR_NOMEM;
+    /* psw__cmd_open checked the template; only a spec changed since. */
+    psw_log(PSW_LOG_ERROR,
+            "command %s: sample %" PRIu64 ": unknown placeholder in argv",
+            spec->command[0], index);
+    ev->status = PSW_ST_FAILED;
+    ev->exit_code = 127;
+    return 0;
+  }
+  snprintf(c->index_env, sizeof c->index_env, "PARSWEEP_INDEX=%" PRIu64, index);
+  c->line_len = 0;
+  c->discarding = 0;
+
+  int pfd[2];
+  if (pipe2(pfd, O_CLOEXEC) != 0) {
+    psw_log(PSW_LOG_ERROR, "command %s: pipe: %s", spec->command[0],
+            strerror(errno));
+    free_argv(spec, argv);
+    return PSW_ERR_SYS;
+  }
+  /* Non-blocking on our end only; the model's stdout stays blocking. */
+  fcntl(pfd[0], F_SETFL, fcntl(pfd[0], F_GETFL) | O_NONBLOCK);
+  pid_t pid;
+  int src = spawn(c, argv, pfd[1], &pid);
+  close(pfd[1]);
+  free_argv(spec, argv);
+  if (src != 0) {
+    close(pfd[0]);
+    psw_log(PSW_LOG_ERROR, "command %s: sample %" PRIu64 ": cannot run: %s",
+            spec->command[0], index, strerror(src));
+    /* The command vanished or is not executable any more: that sample
+     * fails (127, as a shell says "not found"). Lack of resources is the
+     * system's failure, not the sample's. */
+    if (src == EAGAIN || src == ENOMEM)
+      return PSW_ERR_SYS;
+    ev->status = PSW_ST_FAILED;
+    ev->exit_code = 127;
+    ev->elapsed = psw__model_now() - t0;
+    return 0;
+  }
+
+  run_t r = {0};
+  int sys_err = supervise(c, pid, pfd[0], cancel_fd, outputs, &r);
+  close(pfd[0]);
+  ev->elapsed = psw__model_now() - t0;
+  if (sys_err != 0) {
+    psw_log(PSW_LOG_ERROR, "command %s: poll: %s", spec->command[0],
+            strerror(sys_err));
+    return PSW_ERR_SYS;
+  }
+  if (r.cancelled && !r.timed_out) {
+    ev->status = PSW_ST_NOT_RUN;
+    return PSW_ERR_INTERRUPTED;
+  }
+  set_status(c, index, &r, outputs, ev);
+  return 0;
+}
