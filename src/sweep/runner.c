@@ -8,6 +8,7 @@
 #include "sweep/runner.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "parsweep.h"
 #include "sweep/design.h"
@@ -43,6 +45,7 @@ struct rec_hdr {
 #define REC_VALUES(h) ((double *)((char *)(h) + sizeof(struct rec_hdr)))
 
 struct run {
+  int cancel_rfd; /* readable once running samples are to be cancelled */
   const psw_sweep_opts_t *o;
   const psw_spec_t *spec;
   size_t rec_size;
@@ -67,16 +70,32 @@ struct worker {
   int rank, node;
 };
 
+/* The signal handler's view of the running sweep (set only while one
+ * runs). */
 static _Atomic int *stop_flag;
+static int cancel_wfd = -1;
+static volatile sig_atomic_t signals_seen;
 
+/* SIGUSR1 (the walltime warning) and a first SIGINT stop dispatching: the
+ * samples running finish and are recorded. SIGTERM, or a second SIGINT,
+ * also cancels the running commands (their samples stay "not run", to be
+ * done on --resume), so that the run ends before a batch system's SIGKILL.
+ * Only async-signal-safe calls here. */
 static void on_signal(int sig) {
-  (void)sig;
+  int saved = errno;
   if (stop_flag)
     atomic_store(stop_flag, 1);
+  if ((sig == SIGTERM || (sig == SIGINT && signals_seen++)) &&
+      cancel_wfd >= 0) {
+    char b = 1;
+    ssize_t w = write(cancel_wfd, &b, 1);
+    (void)w;
+  }
+  errno = saved;
 }
 
 void psw__sweep_request_stop(void) {
-  on_signal(0);
+  on_signal(SIGUSR1);
 }
 
 static void fail(struct run *run, int rc, const char *fmt, const char *msg) {
@@ -272,6 +291,7 @@ static int region(psw_ctx_t *ctx, void *arg) {
     fail(run, rc, "%s", err);
     goto out;
   }
+  psw__model_set_cancel_fd(w.model, run->cancel_rfd);
   if (psw_is_root(ctx) && (rc = root_begin(ctx, &r)))
     goto out;
   psw_for_opts_t fo;
@@ -367,6 +387,13 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
     return PSW_ERR_SYS;
   }
   memset(run.sh, 0, sizeof *run.sh);
+  int cancel[2] = {-1, -1};
+  if (pipe2(cancel, O_CLOEXEC | O_NONBLOCK) < 0) {
+    snprintf(err, errlen, "pipe: %s", strerror(errno));
+    munmap(run.sh, sizeof *run.sh);
+    return PSW_ERR_SYS;
+  }
+  run.cancel_rfd = cancel[0];
   if (o->resume && (rc = load_resume(&run, err, errlen)))
     goto out;
 
@@ -387,6 +414,8 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
    * setting the shared stop flag. Model commands run in process groups of
    * their own, so a terminal's ^C reaches parsweep, not them. */
   stop_flag = &run.sh->stop;
+  cancel_wfd = cancel[1];
+  signals_seen = 0;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
@@ -398,6 +427,7 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
   for (int k = 0; k < 3; k++)
     sigaction(sigs[k], &old[k], NULL);
   stop_flag = NULL;
+  cancel_wfd = -1;
 
   if (rc || atomic_load(&run.sh->failed)) {
     if (run.sh->err[0])
@@ -415,5 +445,7 @@ out:
   psw_destroy_parallel_manager(mgr);
   free(run.done);
   munmap(run.sh, sizeof *run.sh);
+  close(cancel[0]);
+  close(cancel[1]);
   return rc;
 }
