@@ -13,6 +13,12 @@ PACKAGES=(
   libyaml-dev libgsl-dev libhdf5-dev hdf5-tools
   # analysis scripts and tests that read results.h5
   python3 python3-h5py python3-numpy python3-matplotlib
+  # MPI and hybrid backends: Open MPI, PMIx, parallel HDF5
+  openmpi-bin libopenmpi-dev libpmix-dev libpmix-bin libhdf5-openmpi-dev
+  # Slurm: libslurm for submit/status, and a real cluster for the tests
+  slurm-wlm slurmctld slurmd slurm-client libslurm-dev munge libmunge-dev
+  # benchmark baselines
+  python3-mpi4py parallel
 )
 
 if [ "${1:-}" = "--list" ]; then

@@ -70,5 +70,12 @@ struct psw_backend {
 extern const struct psw_backend psw__backend_serial;
 extern const struct psw_backend psw__backend_threads;
 extern const struct psw_backend psw__backend_fork;
+extern const struct psw_backend psw__backend_mpi;
+extern const struct psw_backend psw__backend_hybrid;
+
+/* The backends built into this library, in the order names are listed
+ * (core/registry*.c: CMake picks the file that matches the options). */
+extern const struct psw_backend *const psw__backends[];
+extern const size_t psw__nbackends;
 
 #endif /* PSW_BACKEND_H */

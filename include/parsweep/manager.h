@@ -48,6 +48,8 @@ PSW_EXTERN void psw_opts_init(psw_opts_t *opts);
 PSW_EXTERN const psw_backend_t *psw_backend_serial(void);
 PSW_EXTERN const psw_backend_t *psw_backend_threads(void);
 PSW_EXTERN const psw_backend_t *psw_backend_fork(void);
+PSW_EXTERN const psw_backend_t *psw_backend_mpi(void);
+PSW_EXTERN const psw_backend_t *psw_backend_hybrid(void);
 
 /* Look a backend up by native name or alias, case-insensitively ("fork",
  * "MultiProcessing", "concurrent.futures", ...). "auto" is resolved from

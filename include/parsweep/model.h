@@ -38,8 +38,9 @@ typedef struct psw_model {
   uint32_t abi_version; /* = PSW_MODEL_ABI_VERSION */
   const char *name;     /* for logs */
   /* Once per worker before its first sample. Store per-worker state in
-   * *state. Return 0, or non-zero to fail every sample of this worker. May
-   * be NULL. */
+   * *state. Return 0, or non-zero to stop the sweep before it starts, with
+   * an error that names the plugin (fini is not called then). May be
+   * NULL. */
   int (*init)(const psw_model_info_t *info, void **state);
   /* Evaluate one sample: params[nparams] in, outputs[noutputs] out (they
    * arrive as NaN; leave NaN for an output you cannot compute). Return 0 on

@@ -131,7 +131,7 @@ int psw__cmd_run(int argc, char **argv) {
     goto out;
   }
   uint64_t bad = st.counts[2] + st.counts[3] + st.counts[4];
-  if (o.progress != PSW_PROGRESS_NONE)
+  if (o.progress != PSW_PROGRESS_NONE && st.root_here)
     fprintf(stderr,
             "parsweep: %s: %llu samples (%llu evaluated now) on %s with %d "
             "workers in %.2f s: %llu ok, %llu failed, %llu timed out, %llu "
@@ -142,10 +142,11 @@ int psw__cmd_run(int argc, char **argv) {
             (unsigned long long)st.counts[3], (unsigned long long)st.counts[4],
             (unsigned long long)st.counts[0]);
   if (st.interrupted) {
-    fprintf(stderr,
-            "parsweep run: interrupted; every finished sample is in %s; "
-            "run again with --resume\n",
-            o.output);
+    if (st.root_here)
+      fprintf(stderr,
+              "parsweep run: interrupted; every finished sample is in %s; "
+              "run again with --resume\n",
+              o.output);
     rc = PSW_EXIT_INTERRUPTED;
   } else {
     rc = bad ? PSW_EXIT_FAILED : PSW_EXIT_OK;

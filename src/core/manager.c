@@ -7,16 +7,8 @@
 
 #include "internal.h"
 
-/* Every backend built into this library, in the order names are listed. */
-static const struct psw_backend *const backends[] = {
-    &psw__backend_serial,
-    &psw__backend_threads,
-    &psw__backend_fork,
-};
-#define NBACKENDS (sizeof backends / sizeof backends[0])
-
-/* Names of SPEC §1 whose backend this build lacks: known, but unavailable
- * (PSW_ERR_UNAVAILABLE rather than the unknown-name fallback). */
+/* Names of SPEC §1 whose backend this build may lack: known, but
+ * unavailable (PSW_ERR_UNAVAILABLE rather than the unknown-name fallback). */
 static const char *const not_built[] = {"mpi", "hybrid", "elastic", "RayIo",
                                         "Ray"};
 
@@ -61,7 +53,9 @@ static int under_launcher(void) {
 
 static const struct psw_backend *resolve_auto(void) {
   if (under_launcher()) {
-    const psw_backend_t *h = psw_backend_lookup("hybrid");
+    const psw_backend_t *h = psw_backend_hybrid();
+    if (!h)
+      h = psw_backend_mpi();
     if (h)
       return h;
     PSW_WARN("a parallel launcher was detected but this library has no MPI "
@@ -73,9 +67,9 @@ static const struct psw_backend *resolve_auto(void) {
 const psw_backend_t *psw_backend_lookup(const char *name) {
   if (!name || !*name || !strcasecmp(name, "auto"))
     return resolve_auto();
-  for (size_t i = 0; i < NBACKENDS; i++)
-    if (name_matches(backends[i], name))
-      return backends[i];
+  for (size_t i = 0; i < psw__nbackends; i++)
+    if (name_matches(psw__backends[i], name))
+      return psw__backends[i];
   return NULL;
 }
 
@@ -84,10 +78,10 @@ static pthread_once_t valid_names_once = PTHREAD_ONCE_INIT;
 
 static void build_valid_names(void) {
   size_t off = 0, cap = sizeof valid_names;
-  for (size_t i = 0; i < NBACKENDS && off < cap; i++) {
+  for (size_t i = 0; i < psw__nbackends && off < cap; i++) {
     off += (size_t)snprintf(valid_names + off, cap - off, "%s%s",
-                            off ? " " : "", backends[i]->name);
-    for (const char *const *a = backends[i]->aliases; a && *a && off < cap; a++)
+                            off ? " " : "", psw__backends[i]->name);
+    for (const char *const *a = psw__backends[i]->aliases; a && *a && off < cap; a++)
       off += (size_t)snprintf(valid_names + off, cap - off, " %s", *a);
   }
   if (off < cap)

@@ -91,9 +91,13 @@ static uint64_t drain(struct psw_collector *c) {
       unsigned char *e = entry(g, w, &c->geo, t);
       uint64_t idx;
       memcpy(&idx, e, sizeof idx);
-      if (!atomic_load_explicit(c->err, memory_order_relaxed)) {
+      /* A record is a finished task's result: deliver it even when the
+       * loop is stopping for a task's error or an interrupt. Only a sink
+       * that failed gets nothing more. */
+      if (!c->sink_failed) {
         int rc = o->sink(idx, e + sizeof idx, o->sink_arg);
         if (rc) {
+          c->sink_failed = 1;
           int32_t zero = 0;
           atomic_compare_exchange_strong(c->err, &zero, rc);
         }

@@ -37,15 +37,17 @@ void psw__ring_commit(struct psw_shm_group *g, int rank,
 void psw__ring_kick(struct psw_shm_group *g);
 
 /* The collector: drains every ring into L->opts.sink until `finished`
- * reaches the group size and the rings are empty, or the region aborts. A
- * sink error is stored in *err (the loop's error word) and later records
- * are discarded so that producers never block. */
+ * reaches the group size and the rings are empty, or the region aborts.
+ * Records of finished tasks are delivered even when the loop stops for a
+ * task error; a sink error is stored in *err (the loop's error word) and
+ * later records are discarded so that producers never block. */
 struct psw_collector {
   struct psw_shm_group *g;
   const struct psw_loop *L;
   struct psw_ring_geom geo;
   _Atomic int32_t *err;
   _Atomic uint32_t *finished;
+  int sink_failed; /* the sink returned an error: deliver nothing more */
   pthread_t tid;
 };
 

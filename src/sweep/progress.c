@@ -22,6 +22,7 @@ void psw__progress_init(psw_progress_t *p, FILE *out, int mode,
   p->mode = mode;
   p->total = total;
   p->done = p->failed = 0;
+  p->printed = UINT64_MAX;
   p->t0 = p->last = psw__now();
   /* A bar redraws often; a batch log gets a line every few seconds. */
   p->interval = mode == PSW_PROGRESS_BAR ? 0.2 : 5.0;
@@ -66,17 +67,20 @@ void psw__progress_step(psw_progress_t *p, int ok) {
     p->failed++;
   if (p->mode == PSW_PROGRESS_NONE)
     return;
-  /* Reading the clock every sample is cheap (vDSO) but not free. */
-  if ((p->done & 63) && p->done != p->total)
-    return;
+  /* The clock is a vDSO call (tens of ns): read it every sample, so that a
+   * slow sweep reports on time too. */
   double now = psw__now();
   if (now - p->last >= p->interval) {
     p->last = now;
+    p->printed = p->done;
     print(p, now, 0);
   }
 }
 
 void psw__progress_end(psw_progress_t *p) {
-  if (p->mode != PSW_PROGRESS_NONE)
+  /* A bar always gets its final state and newline; a batch log gets a last
+   * line unless the one printed last already says it. */
+  if (p->mode == PSW_PROGRESS_BAR ||
+      (p->mode == PSW_PROGRESS_LINES && p->printed != p->done))
     print(p, psw__now(), 1);
 }

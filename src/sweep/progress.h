@@ -11,7 +11,8 @@ typedef struct psw_progress {
   int mode;        /* enum psw_progress_mode, resolved: BAR, LINES, NONE */
   uint64_t total;  /* samples this run will evaluate */
   uint64_t done;   /* evaluated so far */
-  uint64_t failed; /* of which not ok */
+  uint64_t failed;  /* of which not ok */
+  uint64_t printed; /* `done` at the last print */
   double t0, last; /* monotonic seconds: start, last print */
   double interval; /* seconds between prints */
 } psw_progress_t;

@@ -20,6 +20,7 @@
 
 #include "parsweep.h"
 #include "sweep/design.h"
+#include "sweep/lock.h"
 #include "sweep/model.h"
 #include "sweep/progress.h"
 #include "sweep/results.h"
@@ -29,6 +30,7 @@
 struct shared {
   _Atomic int stop;   /* set by a signal: take no new samples */
   _Atomic int failed; /* first worker to fail fills err */
+  int root_here;      /* the root worker ran in (or under) this process */
   char err[512];
   psw_sweep_stats_t stats;
 };
@@ -57,6 +59,7 @@ struct run {
 /* Root-only state, touched by the sink on the collector thread. */
 struct root {
   struct run *run;
+  psw_lock_t lock;
   psw_results_t *res;
   psw_progress_t prog;
   uint64_t counts[5];
@@ -228,14 +231,22 @@ static int root_begin(psw_ctx_t *ctx, struct root *r) {
   psw_results_meta_t meta = {.backend = psw_backend_name(psw_ctx_manager(ctx)),
                              .nodes = psw_num_nodes(ctx),
                              .workers = psw_size(ctx)};
-  int rc = psw__results_create(run->o->output, run->spec, &meta, &r->res, err,
-                               sizeof err);
+  /* One run per output: the root's process holds the lock while the file
+   * is written (a second run is refused even with --force). */
+  int rc = psw__lock_output(run->o->output, &r->lock, err, sizeof err);
+  if (rc) {
+    fail(run, rc, "%s", err);
+    return rc;
+  }
+  rc = psw__results_create(run->o->output, run->spec, &meta, &r->res, err,
+                           sizeof err);
   if (!rc && run->done)
     rc = copy_recorded(r, err, sizeof err);
   if (rc) {
     fail(run, rc, "%s", err[0] ? err : psw_strerror(rc));
     psw__results_abort(r->res);
     r->res = NULL;
+    psw__unlock_output(&r->lock);
     return rc;
   }
   psw__progress_init(&r->prog, stderr, run->o->progress, run->todo);
@@ -261,6 +272,7 @@ static int root_end(psw_ctx_t *ctx, struct root *r, int loop_rc,
     psw__results_abort(r->res);
   }
   r->res = NULL;
+  psw__unlock_output(&r->lock);
   memcpy(st->counts, r->counts, sizeof st->counts);
   st->counts[PSW_ST_NOT_RUN] = run->spec->total - (r->counts[1] + r->counts[2] +
                                                    r->counts[3] + r->counts[4]);
@@ -277,7 +289,7 @@ static int region(psw_ctx_t *ctx, void *arg) {
   struct run *run = arg;
   struct worker w = {
       .run = run, .rank = psw_rank(ctx), .node = psw_node_id(ctx)};
-  struct root r = {.run = run};
+  struct root r = {.run = run, .lock = {.fd = -1}};
   psw_sweep_stats_t st;
   memset(&st, 0, sizeof st);
   char err[512] = "";
@@ -314,6 +326,10 @@ static int region(psw_ctx_t *ctx, void *arg) {
    * psw_parallel (every rank under MPI) can report it and exit alike. */
   if ((rc = psw_bcast_bytes(ctx, &st, sizeof st, 0)))
     goto out;
+  /* Every worker of a process writes the same values; the root's process
+   * (or, for fork, its supervising parent) is marked to report them. */
+  if (psw_is_root(ctx))
+    run->sh->root_here = 1;
   run->sh->stats = st;
 out:
   psw__model_close(w.model);
@@ -439,6 +455,7 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
     goto out;
   }
   *stats = run.sh->stats;
+  stats->root_here = run.sh->root_here;
   stats->n = spec->total;
   stats->wall_s = wall;
 out:
