@@ -80,16 +80,8 @@ static int threads_parallel(psw_manager_t *m, psw_region_fn fn, void *arg) {
     run_worker(&w[0]);
   for (int r = 1; r < started; r++)
     pthread_join(w[r].tid, NULL);
-  if (!rc) {
-    /* The first failing worker's own error, not the ABORTED it caused. */
-    for (int r = 0; r < n && !rc; r++) {
-      int wr = atomic_load(&psw__shm_worker(st->grp, r)->rc);
-      if (wr && wr != PSW_ERR_ABORTED)
-        rc = wr;
-    }
-    for (int r = 0; r < n && !rc; r++)
-      rc = atomic_load(&psw__shm_worker(st->grp, r)->rc);
-  }
+  if (!rc)
+    rc = psw__shm_region_result(st->grp);
   free(w);
   return rc;
 }

@@ -158,3 +158,15 @@ int psw__shm_barrier(struct psw_shm_group *g) {
   }
   return wait_gen(g, old);
 }
+
+int psw__shm_region_result(struct psw_shm_group *g) {
+  int first = 0;
+  for (int r = 0; r < g->n; r++) {
+    int rc = atomic_load(&psw__shm_worker(g, r)->rc);
+    if (rc && rc != PSW_ERR_ABORTED)
+      return rc;
+    if (rc && !first)
+      first = rc;
+  }
+  return first;
+}

@@ -115,6 +115,10 @@ void psw__shm_abort(struct psw_shm_group *g, int err);
 /* A worker leaves the region function (with its return value). */
 void psw__shm_depart(struct psw_shm_group *g, int rank, int rc);
 
+/* The region's result from the workers' reports (after all departed): the
+ * first worker's own error, not the ABORTED it caused in the others. */
+int psw__shm_region_result(struct psw_shm_group *g);
+
 /* Wait for every worker. Returns 0 or the region's error. */
 int psw__shm_barrier(struct psw_shm_group *g);
 

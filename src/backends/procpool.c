@@ -1,0 +1,165 @@
+/* parsweep — forked pool workers and their supervision (see procpool.h). */
+#include "backends/procpool.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PSW_POLL_FALLBACK_MS 5
+
+struct psw_child {
+  pid_t pid;
+  int pidfd; /* -1 when pidfd_open is unavailable */
+  int alive;
+};
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The child: run, report through shared memory, and leave without running
+ * the parent's atexit handlers (MPI's among them). Never returns. */
+static void child_main(struct psw_shm_group *g, int rank, psw_child_fn fn,
+                       void *arg, pid_t parent) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) /* the parent died before prctl took effect */
+    _exit(127);
+  atomic_store(&psw__shm_worker(g, rank)->state, PSW_W_RUNNING);
+  int rc = fn(rank, arg);
+  psw__shm_depart(g, rank, rc);
+  fflush(NULL);
+  _exit(0);
+}
+
+int psw__procpool_start(struct psw_procpool *p, struct psw_shm_group *g,
+                        int first, int count, double grace, psw_child_fn fn,
+                        void *arg) {
+  memset(p, 0, sizeof *p);
+  p->g = g;
+  p->first = first;
+  p->count = count;
+  p->grace = grace > 0 ? grace : PSW_DEFAULT_GRACE_S;
+  if (count == 0)
+    return 0;
+  if (!(p->c = calloc((size_t)count, sizeof *p->c))) {
+    psw__shm_abort(g, PSW_ERR_NOMEM);
+    return PSW_ERR_NOMEM;
+  }
+  /* Unflushed stdio buffers would otherwise be written once per child. */
+  fflush(NULL);
+  pid_t parent = getpid();
+  for (; p->started < count; p->started++) {
+    int rank = first + p->started;
+    pid_t pid = fork();
+    if (pid == 0)
+      child_main(g, rank, fn, arg, parent);
+    if (pid < 0) {
+      PSW_ERROR("fork of worker %d: %s", rank, strerror(errno));
+      psw__shm_abort(g, PSW_ERR_SYS);
+      return PSW_ERR_SYS;
+    }
+    atomic_store(&psw__shm_worker(g, rank)->pid, pid);
+    struct psw_child *c = &p->c[p->started];
+    c->pid = pid;
+    c->alive = 1;
+    c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  }
+  return 0;
+}
+
+/* A child has ended: was it a normal departure? */
+static int child_ended(struct psw_shm_group *g, int rank, pid_t pid,
+                       int status) {
+  int departed = atomic_load(&psw__shm_worker(g, rank)->state) == PSW_W_DONE;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && departed)
+    return 0;
+  if (WIFSIGNALED(status))
+    PSW_ERROR("worker %d (pid %d) killed by signal %d (%s)", rank, (int)pid,
+              WTERMSIG(status), strsignal(WTERMSIG(status)));
+  else
+    PSW_ERROR("worker %d (pid %d) exited with status %d inside the region",
+              rank, (int)pid, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  psw__shm_abort(g, PSW_ERR_PEER_LOST);
+  return PSW_ERR_PEER_LOST;
+}
+
+/* Reap whatever has ended; returns how many children are still alive. */
+static int reap(struct psw_procpool *p, int *lost) {
+  int alive = 0;
+  for (int k = 0; k < p->started; k++) {
+    struct psw_child *c = &p->c[k];
+    if (!c->alive)
+      continue;
+    int status;
+    pid_t r = waitpid(c->pid, &status, WNOHANG);
+    if (r == c->pid || (r < 0 && errno == ECHILD)) {
+      c->alive = 0;
+      if (r == c->pid && child_ended(p->g, p->first + k, c->pid, status))
+        *lost = 1;
+      if (c->pidfd >= 0)
+        close(c->pidfd);
+      c->pidfd = -1;
+    } else {
+      alive++;
+    }
+  }
+  return alive;
+}
+
+/* Sleep until a child ends or timeout_ms passes (-1: no limit). */
+static void wait_children(struct psw_procpool *p, int timeout_ms) {
+  struct pollfd pfd[p->started > 0 ? p->started : 1];
+  int k = 0, fallback = 0;
+  for (int i = 0; i < p->started; i++) {
+    if (!p->c[i].alive)
+      continue;
+    if (p->c[i].pidfd < 0)
+      fallback = 1;
+    else
+      pfd[k++] = (struct pollfd){.fd = p->c[i].pidfd, .events = POLLIN};
+  }
+  if (fallback && (timeout_ms < 0 || timeout_ms > PSW_POLL_FALLBACK_MS))
+    timeout_ms = PSW_POLL_FALLBACK_MS;
+  if (poll(pfd, (nfds_t)k, timeout_ms) < 0 && errno != EINTR)
+    PSW_DEBUG("poll on worker pidfds: %s", strerror(errno));
+}
+
+int psw__procpool_supervise(struct psw_procpool *p) {
+  double deadline = -1;
+  int lost = 0, killed = 0;
+  while (reap(p, &lost) > 0) {
+    /* After a death, survivors get `grace` seconds to notice and leave. */
+    if (lost && deadline < 0)
+      deadline = now_s() + p->grace;
+    int timeout_ms = -1;
+    if (deadline >= 0 && !killed) {
+      double left = deadline - now_s();
+      if (left <= 0) {
+        for (int k = 0; k < p->started; k++)
+          if (p->c[k].alive) {
+            PSW_ERROR("worker %d (pid %d) did not leave the failed region "
+                      "within %.1f s; killing it",
+                      p->first + k, (int)p->c[k].pid, p->grace);
+            kill(p->c[k].pid, SIGKILL);
+          }
+        killed = 1;
+      } else {
+        timeout_ms = (int)(left * 1000) + 1;
+      }
+    }
+    wait_children(p, timeout_ms);
+  }
+  free(p->c);
+  p->c = NULL;
+  return lost ? PSW_ERR_PEER_LOST : 0;
+}
