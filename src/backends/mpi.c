@@ -17,6 +17,7 @@ struct mpi_state {
   int rank, size;
   int node_id, num_nodes, local_rank, local_size;
   struct psw_disp disp;
+  struct psw_disp_out out;
 };
 
 /* Node of this rank: ranks sharing memory form a node; node ids follow
@@ -81,6 +82,7 @@ static int mpi_create(psw_manager_t *m) {
 
 static void mpi_destroy(psw_manager_t *m) {
   struct mpi_state *st = m->be_state;
+  psw__disp_out_free(&st->out);
   psw__disp_fini(&st->disp);
   MPI_Comm_free(&st->comm);
   free(st);
@@ -153,32 +155,36 @@ static int mpi_loop(psw_ctx_t *c, const struct psw_loop *L) {
   struct mpi_state *st = S(c);
   struct psw_disp *d = &st->disp;
   size_t rs = L->opts.record_size;
-  int rc = psw__disp_client_begin(d, rs);
+  int rc = psw__disp_out_begin(&st->out, d, rs);
   if (!rc && st->rank == 0)
     rc = psw__disp_serve_start(d, L->n, st->size, &L->opts);
   if (rc) /* local resources: the others would wait for us forever */
     mpi_abort(c, rc);
   int32_t err = 0;
   uint64_t b, e;
+  /* After a task error, one more request tells the dispatcher; its reply
+   * is empty and ends the loop. */
   while (!(rc = psw__disp_next(d, err, 1, &b, &e)) && b < e && !err) {
-    for (uint64_t i = b; i < e; i++) {
-      void *rec = rs ? psw__disp_record(d, i) : NULL;
+    for (uint64_t i = b; i < e && !rc; i++) {
+      void *rec = rs ? psw__disp_out_record(&st->out, i) : NULL;
       int trc = psw__loop_run(c, L, i, rec);
       if (trc) {
         if (rs)
-          d->nrecs--; /* a failed task delivers no record */
+          psw__disp_out_drop(&st->out); /* a failed task has no record */
         err = trc;
         break;
       }
-      if (rs && (rc = psw__disp_maybe_flush(d)))
-        break;
+      if (rs)
+        rc = psw__disp_out_maybe_flush(&st->out);
     }
     if (rc)
       break;
   }
-  /* After a task error, one more request tells the dispatcher (the loop
-   * above exits on the reply to the request that carried the error). */
-  psw__disp_client_end(d);
+  if (!rc)
+    rc = psw__disp_out_flush(&st->out);
+  int frc = psw__disp_fin(d);
+  if (!rc)
+    rc = frc;
   int32_t loop_err = 0;
   if (st->rank == 0) {
     int src = psw__disp_serve_join(d, &loop_err);

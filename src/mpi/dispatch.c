@@ -1,11 +1,11 @@
 /* parsweep — the MPI dispatcher (see dispatch.h).
  *
  * Messages on d->req (to rank 0): tag REQ carries {err, workers}; tag RECS
- * carries records, each [uint64 index][record]. Replies on d->rep: {begin,
- * end}; begin == end ends the loop for that requester. A requester sends
- * its records before its request, and MPI does not reorder messages of one
- * sender on one communicator, so when the dispatcher has answered every
- * requester's last request it has every record. */
+ * carries records, each [uint64 index][record]; tag FIN ends a requester's
+ * part in the loop. Replies on d->rep: {begin, end}; begin == end means no
+ * more work. A requester sends FIN after all its records, and MPI does not
+ * reorder the messages of one sender on one communicator, so when every
+ * requester has sent FIN the dispatcher has every record. */
 #include "mpi/dispatch.h"
 
 #include <stdlib.h>
@@ -16,7 +16,7 @@
 #include "internal.h"
 #include "mpi/mpiutil.h"
 
-enum { TAG_REQ = 1, TAG_RECS = 2, TAG_REP = 3 };
+enum { TAG_REQ = 1, TAG_RECS = 2, TAG_REP = 3, TAG_FIN = 4 };
 
 /* Records per message: enough to amortise a message, small enough that
  * the dispatcher's memory does not depend on the sweep. */
@@ -44,8 +44,6 @@ void psw__disp_fini(struct psw_disp *d) {
     MPI_Comm_free(&d->req);
   if (d->rep != MPI_COMM_NULL && d->rep)
     MPI_Comm_free(&d->rep);
-  free(d->recs);
-  d->recs = NULL;
 }
 
 /* Wait for any message on d->req without spinning a CPU. */
@@ -86,7 +84,7 @@ static void deliver(struct psw_disp *d, const unsigned char *buf,
 
 static void *serve(void *p) {
   struct psw_disp *d = p;
-  int active = d->size; /* requesters not yet told that the loop is over */
+  int active = d->size; /* requesters that have not sent FIN */
   unsigned char *buf = NULL;
   size_t bufcap = 0;
   while (active > 0) {
@@ -116,6 +114,10 @@ static void *serve(void *p) {
       deliver(d, buf, (size_t)bytes);
       continue;
     }
+    if (st.MPI_TAG == TAG_FIN) {
+      active--;
+      continue;
+    }
     int32_t req[2]; /* err, workers */
     memcpy(req, buf, sizeof req);
     if (req[0] && !d->err)
@@ -135,8 +137,6 @@ static void *serve(void *p) {
         c = d->n - d->next;
       rep[1] = d->next + c;
       d->next += c;
-    } else {
-      active--;
     }
     if (MPI_Send(rep, 2, MPI_UINT64_T, st.MPI_SOURCE, TAG_REP, d->rep) !=
         MPI_SUCCESS) {
@@ -171,70 +171,84 @@ int psw__disp_serve_join(struct psw_disp *d, int32_t *err) {
   return d->server_rc;
 }
 
-int psw__disp_client_begin(struct psw_disp *d, size_t record_size) {
-  d->nrecs = 0;
-  d->last_send = now_s();
+int psw__disp_out_begin(struct psw_disp_out *o, struct psw_disp *d,
+                        size_t record_size) {
+  o->comm = d->req;
+  o->nrecs = 0;
+  o->last_send = now_s();
   if (!record_size) {
-    d->esz = 0;
+    o->esz = 0;
     return 0;
   }
-  d->esz = (sizeof(uint64_t) + record_size + 7) & ~(size_t)7;
-  size_t cap = PSW_DISP_BATCH_BYTES / d->esz;
+  o->esz = (sizeof(uint64_t) + record_size + 7) & ~(size_t)7;
+  size_t cap = PSW_DISP_BATCH_BYTES / o->esz;
   if (cap < 1)
     cap = 1;
-  if (cap != d->cap || !d->recs) {
-    free(d->recs);
-    d->recs = malloc(cap * d->esz);
-    if (!d->recs)
+  if (cap != o->cap || !o->recs) {
+    free(o->recs);
+    o->recs = malloc(cap * o->esz);
+    if (!o->recs)
       return PSW_ERR_NOMEM;
-    d->cap = cap;
+    o->cap = cap;
   }
   return 0;
 }
 
-void psw__disp_client_end(struct psw_disp *d) {
-  d->nrecs = 0;
+void psw__disp_out_free(struct psw_disp_out *o) {
+  free(o->recs);
+  o->recs = NULL;
+  o->cap = 0;
 }
 
-static int send_records(struct psw_disp *d) {
-  if (!d->nrecs)
+int psw__disp_out_flush(struct psw_disp_out *o) {
+  if (!o->nrecs)
     return 0;
   MPI_Request r;
-  int rc = psw__mpi_err(MPI_Isend(d->recs, (int)(d->nrecs * d->esz), MPI_BYTE,
-                                  0, TAG_RECS, d->req, &r),
+  int rc = psw__mpi_err(MPI_Isend(o->recs, (int)(o->nrecs * o->esz), MPI_BYTE,
+                                  0, TAG_RECS, o->comm, &r),
                         "MPI_Isend of records");
   if (!rc)
     rc = psw__mpi_wait(&r);
-  d->nrecs = 0;
-  d->last_send = now_s();
+  o->nrecs = 0;
+  o->last_send = now_s();
   return rc;
 }
 
-void *psw__disp_record(struct psw_disp *d, uint64_t i) {
-  unsigned char *e = d->recs + d->nrecs * d->esz;
+void *psw__disp_out_record(struct psw_disp_out *o, uint64_t i) {
+  unsigned char *e = o->recs + o->nrecs * o->esz;
   memcpy(e, &i, sizeof i);
-  memset(e + sizeof i, 0, d->esz - sizeof i);
-  d->nrecs++;
+  memset(e + sizeof i, 0, o->esz - sizeof i);
+  o->nrecs++;
   return e + sizeof i;
 }
 
-int psw__disp_maybe_flush(struct psw_disp *d) {
-  if (d->nrecs >= d->cap ||
-      (d->nrecs && now_s() - d->last_send >= PSW_DISP_FLUSH_S))
-    return send_records(d);
+void psw__disp_out_drop(struct psw_disp_out *o) {
+  if (o->nrecs)
+    o->nrecs--;
+}
+
+int psw__disp_out_maybe_flush(struct psw_disp_out *o) {
+  if (o->nrecs >= o->cap ||
+      (o->nrecs && now_s() - o->last_send >= PSW_DISP_FLUSH_S))
+    return psw__disp_out_flush(o);
   return 0;
+}
+
+int psw__disp_fin(struct psw_disp *d) {
+  char none = 0;
+  MPI_Request r;
+  int rc = psw__mpi_err(MPI_Isend(&none, 0, MPI_BYTE, 0, TAG_FIN, d->req, &r),
+                        "MPI_Isend");
+  return rc ? rc : psw__mpi_wait(&r);
 }
 
 int psw__disp_next(struct psw_disp *d, int32_t err, int workers, uint64_t *b,
                    uint64_t *e) {
-  int rc = send_records(d);
-  if (rc)
-    return rc;
   int32_t req[2] = {err, workers};
   uint64_t rep[2];
   MPI_Request r[2];
-  rc = psw__mpi_err(MPI_Irecv(rep, 2, MPI_UINT64_T, 0, TAG_REP, d->rep, &r[0]),
-                    "MPI_Irecv");
+  int rc = psw__mpi_err(
+      MPI_Irecv(rep, 2, MPI_UINT64_T, 0, TAG_REP, d->rep, &r[0]), "MPI_Irecv");
   if (rc)
     return rc;
   rc = psw__mpi_err(

@@ -9,8 +9,10 @@
  * between nodes here, so this is Isend/Improbe only.)
  *
  * Per loop: rank 0 calls psw__disp_serve_start, every requester (rank 0
- * included) calls psw__disp_next until it gets an empty chunk, rank 0 calls
- * psw__disp_serve_join. */
+ * included) calls psw__disp_next until it gets an empty chunk, sends its
+ * last records and calls psw__disp_fin; rank 0 calls psw__disp_serve_join.
+ * Records may be sent from another thread than the requests (hybrid's
+ * collector), as long as they are all sent before the fin. */
 #ifndef PSW_MPI_DISPATCH_H
 #define PSW_MPI_DISPATCH_H
 
@@ -19,6 +21,14 @@
 #include <stdint.h>
 
 #include "parsweep.h"
+
+/* Records waiting to go to the dispatcher: filled by one thread. */
+struct psw_disp_out {
+  MPI_Comm comm; /* the dispatcher's request communicator */
+  unsigned char *recs;
+  size_t nrecs, cap, esz;
+  double last_send;
+};
 
 struct psw_disp {
   MPI_Comm req, rep; /* requests to rank 0; replies from it */
@@ -32,11 +42,6 @@ struct psw_disp {
   int32_t err;
   int sink_failed;
   int server_rc; /* an MPI failure of the server itself */
-
-  /* Client: records waiting to be sent with the next request. */
-  unsigned char *recs;
-  size_t nrecs, cap, esz;
-  double last_send;
 };
 
 /* Collective over `comm`: duplicate the communicators. */
@@ -48,24 +53,31 @@ void psw__disp_fini(struct psw_disp *d);
  * opts->sink. */
 int psw__disp_serve_start(struct psw_disp *d, uint64_t n, int total_workers,
                           const psw_for_opts_t *opts);
-/* Rank 0: wait for the loop to end; *err receives the loop's first error. */
+/* Rank 0: wait until every requester has finished (psw__disp_fin); *err
+ * receives the loop's first error. */
 int psw__disp_serve_join(struct psw_disp *d, int32_t *err);
 
-/* Every requester: report `err` (0, or a task error that stops the loop),
- * send buffered records, and get the next chunk [*b, *e) for `workers`
- * workers; *b == *e means the loop is over for this requester. */
+/* Every requester: report `err` (0, or a task error that stops the loop)
+ * and get the next chunk [*b, *e) for `workers` workers; *b == *e means
+ * there is no more work for this requester. */
 int psw__disp_next(struct psw_disp *d, int32_t err, int workers, uint64_t *b,
                    uint64_t *e);
 
-/* A zeroed record slot for index i in the client's buffer (record_size
- * bytes), sent with a later request or by psw__disp_flush. */
-void *psw__disp_record(struct psw_disp *d, uint64_t i);
-/* Send buffered records now if the buffer is full or a second has passed
- * since the last send (so that slow chunks still report progress). */
-int psw__disp_maybe_flush(struct psw_disp *d);
+/* Every requester, once its last records are sent: done with this loop. */
+int psw__disp_fin(struct psw_disp *d);
 
-/* Prepare the client side of a loop (record size; 0 = none). */
-int psw__disp_client_begin(struct psw_disp *d, size_t record_size);
-void psw__disp_client_end(struct psw_disp *d);
+/* Records of a requester (record_size 0: none). */
+int psw__disp_out_begin(struct psw_disp_out *o, struct psw_disp *d,
+                        size_t record_size);
+void psw__disp_out_free(struct psw_disp_out *o);
+/* A zeroed record slot for index i (flush first when the buffer is full:
+ * psw__disp_out_maybe_flush after every record keeps room for one). */
+void *psw__disp_out_record(struct psw_disp_out *o, uint64_t i);
+/* Forget the last record taken (its task failed). */
+void psw__disp_out_drop(struct psw_disp_out *o);
+/* Send when full or a second has passed since the last send (so that slow
+ * chunks still report progress); psw__disp_out_flush sends now. */
+int psw__disp_out_maybe_flush(struct psw_disp_out *o);
+int psw__disp_out_flush(struct psw_disp_out *o);
 
 #endif /* PSW_MPI_DISPATCH_H */

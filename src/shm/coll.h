@@ -41,11 +41,30 @@ int psw__shm_reduce(struct psw_shm_group *g, int rank, uint64_t *step,
                     const void *sendbuf, void *recvbuf, size_t count,
                     psw_type_t type, psw_op_t op, int root);
 
+/* Where a loop's chunks come from: the group's shared counter (pool
+ * backends), or hybrid's node queue fed by the dispatcher. take returns 0
+ * when there is no more work for this worker. */
+struct psw_chunk_src {
+  int (*take)(void *arg, uint64_t *b, uint64_t *e);
+  void *arg;
+};
+
 /* psw_for/psw_for_ex over the group's shared counter. `loops` is the
  * caller's count of loops done (identical on every worker); tasks get
  * `ctx`. Records travel to the sink on local rank 0 through per-worker
  * rings in the staging slots (shm/ring.c). */
 int psw__shm_loop(struct psw_shm_group *g, int rank, uint64_t *loops,
                   const struct psw_loop *L, psw_ctx_t *ctx);
+
+/* The pieces, for hybrid: begin picks this loop's counter slot (and resets
+ * the next one on rank 0); run executes chunks from src until it is dry,
+ * records going to sink(sink_arg) on local rank 0, and ends without a
+ * closing barrier. */
+struct psw_shm_loop *psw__shm_loop_begin(struct psw_shm_group *g, int rank,
+                                         uint64_t *loops);
+int psw__shm_loop_run(struct psw_shm_group *g, int rank, struct psw_shm_loop *S,
+                      const struct psw_loop *L, psw_ctx_t *ctx,
+                      const struct psw_chunk_src *src, psw_sink_fn sink,
+                      void *sink_arg);
 
 #endif /* PSW_SHM_COLL_H */

@@ -74,6 +74,19 @@ struct psw_shm_group {
 
   struct psw_shm_loop loop[PSW_SHM_LOOP_SLOTS];
 
+  /* hybrid: the node's queue of chunks fetched from the dispatcher. */
+  struct psw_shm_nodeq {
+    _Atomic uint32_t lock; /* spinlock over the fields below; never held
+                              across a wait */
+    _Atomic uint32_t seq;  /* futex word: bumped when ranges arrive or the
+                              queue is done */
+    _Atomic uint32_t kick; /* futex word: bumped when a worker wants more */
+    uint32_t head, count, done;
+    struct {
+      uint64_t next, end;
+    } r[8];
+  } nodeq __attribute__((aligned(PSW_CACHELINE)));
+
   /* The record collector sleeps on coll_word when every ring is empty;
    * producers bump and wake it when coll_sleeping is set. */
   _Atomic uint32_t coll_word __attribute__((aligned(PSW_CACHELINE)));

@@ -1,0 +1,26 @@
+/* parsweep — a shared-memory group in a named segment, for processes of
+ * one node that were launched separately (hybrid's ranks of a node).
+ *
+ * The name is unique per user, process and run ("/psw-UID-PID-RANDOM"),
+ * created with O_EXCL and mode 0600, and unlinked as soon as every member
+ * has attached, so that nothing is left in /dev/shm and two jobs (or two
+ * users) can never meet in one segment. */
+#ifndef PSW_SHM_NAMED_H
+#define PSW_SHM_NAMED_H
+
+#include <stddef.h>
+
+#include "shm/group.h"
+
+#define PSW_SHM_NAME_MAX 64
+
+/* Leader: create and initialise; *name receives the name to pass on. */
+int psw__shm_named_create(int n, size_t slot_bytes, int ncpus,
+                          char name[PSW_SHM_NAME_MAX],
+                          struct psw_shm_group **out);
+/* Member: attach to the leader's segment. */
+int psw__shm_named_attach(const char *name, struct psw_shm_group **out);
+/* Leader, once everyone is attached: remove the name. */
+void psw__shm_named_unlink(const char *name);
+
+#endif /* PSW_SHM_NAMED_H */
