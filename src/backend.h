@@ -65,6 +65,12 @@ struct psw_backend {
   /* The whole of psw_for/psw_for_ex (dynamic scheduling, records to the
    * sink, the final barrier). */
   int (*loop)(psw_ctx_t *c, const struct psw_loop *L);
+  /* Does this worker host a node's sink (psw_is_node_writer)? NULL: the
+   * root only. */
+  int (*node_writer)(const psw_ctx_t *c);
+  /* MPI backends: the communicator of the node writers, into *(MPI_Comm
+   * *)comm (psw_mpi_writers_comm). NULL elsewhere. */
+  int (*writers_comm)(const psw_ctx_t *c, void *comm);
 };
 
 extern const struct psw_backend psw__backend_serial;

@@ -43,7 +43,23 @@ typedef struct psw_for_opts {
   uint64_t max_chunk; /* largest chunk handed out; 0 = no limit. A limit
                          keeps the indices in flight close together, so
                          records reach the sink in nearly index order. */
+  /* Non-zero: the sink runs on every node writer (psw_is_node_writer) with
+   * the records of its node, instead of on the root with all of them, so
+   * that results are not funnelled through one process (each node writes
+   * its own rows, e.g. with parallel HDF5). Single-node backends have one
+   * writer, the root. */
+  int sink_per_node;
+  /* Optional, with sink_per_node: called on the root, from a library
+   * thread, with the number of tasks finished so far on all nodes, about
+   * once a second and at the end. */
+  void (*progress)(uint64_t done, void *arg);
+  void *progress_arg;
 } psw_for_opts_t;
+
+/* Non-zero on the workers that host a node's sink in psw_for_ex with
+ * opts.sink_per_node: local rank 0 of each node group (hybrid), every rank
+ * (mpi), the root (single-node backends). */
+PSW_EXTERN int psw_is_node_writer(const psw_ctx_t *ctx);
 
 /* Fill `opts` with defaults (no records, min_chunk 1). */
 PSW_EXTERN void psw_for_opts_init(psw_for_opts_t *opts);

@@ -271,6 +271,15 @@ static void hyb_abort(psw_ctx_t *c, int err) {
   psw__shm_abort(c->grp, err);
 }
 
+static int hyb_node_writer(const psw_ctx_t *c) {
+  return c->local_rank == 0;
+}
+
+static int hyb_writers_comm(const psw_ctx_t *c, void *comm) {
+  *(MPI_Comm *)comm = ((struct psw_hybrid *)c->be_ctx)->leaders;
+  return 0;
+}
+
 static const char *const hybrid_aliases[] = {NULL};
 
 const struct psw_backend psw__backend_hybrid = {
@@ -286,4 +295,6 @@ const struct psw_backend psw__backend_hybrid = {
     .gatherv = psw__hyb_gatherv,
     .reduce = psw__hyb_reduce,
     .loop = psw__hyb_loop,
+    .node_writer = hyb_node_writer,
+    .writers_comm = hyb_writers_comm,
 };

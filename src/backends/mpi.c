@@ -161,25 +161,50 @@ static int mpi_loop(psw_ctx_t *c, const struct psw_loop *L) {
   if (rc) /* local resources: the others would wait for us forever */
     mpi_abort(c, rc);
   int32_t err = 0;
-  uint64_t b, e;
+  uint64_t b, e, done = 0, told = 0;
+  /* Per-node sinks: every rank is its own node writer and keeps its
+   * records; only counts go to the root, for progress. */
+  int local = rs && L->opts.sink_per_node;
+  void *own = local ? calloc(1, rs) : NULL;
+  double last = psw__mpi_now();
+  if (local && !own)
+    mpi_abort(c, PSW_ERR_NOMEM);
   /* After a task error, one more request tells the dispatcher; its reply
    * is empty and ends the loop. */
   while (!(rc = psw__disp_next(d, err, 1, &b, &e)) && b < e && !err) {
     for (uint64_t i = b; i < e && !rc; i++) {
-      void *rec = rs ? psw__disp_out_record(&st->out, i) : NULL;
+      void *rec = local ? own : rs ? psw__disp_out_record(&st->out, i) : NULL;
+      if (local)
+        memset(own, 0, rs);
       int trc = psw__loop_run(c, L, i, rec);
       if (trc) {
-        if (rs)
+        if (rs && !local)
           psw__disp_out_drop(&st->out); /* a failed task has no record */
         err = trc;
         break;
       }
-      if (rs)
+      done++;
+      if (local) {
+        int src = L->opts.sink(i, own, L->opts.sink_arg);
+        if (src) {
+          err = src;
+          break;
+        }
+        if (psw__mpi_now() - last >= 1.0) {
+          rc = psw__disp_progress(d, done - told);
+          told = done;
+          last = psw__mpi_now();
+        }
+      } else if (rs) {
         rc = psw__disp_out_maybe_flush(&st->out);
+      }
     }
     if (rc)
       break;
   }
+  free(own);
+  if (!rc && local && done > told)
+    rc = psw__disp_progress(d, done - told);
   if (!rc)
     rc = psw__disp_out_flush(&st->out);
   int frc = psw__disp_fin(d);
@@ -197,6 +222,16 @@ static int mpi_loop(psw_ctx_t *c, const struct psw_loop *L) {
   return brc ? brc : loop_err;
 }
 
+static int mpi_node_writer(const psw_ctx_t *c) {
+  (void)c;
+  return 1;
+}
+
+static int mpi_writers_comm(const psw_ctx_t *c, void *comm) {
+  *(MPI_Comm *)comm = ((struct mpi_state *)c->be_ctx)->comm;
+  return 0;
+}
+
 static const char *const mpi_aliases[] = {NULL};
 
 const struct psw_backend psw__backend_mpi = {
@@ -212,4 +247,6 @@ const struct psw_backend psw__backend_mpi = {
     .gatherv = mpi_gatherv,
     .reduce = mpi_reduce,
     .loop = mpi_loop,
+    .node_writer = mpi_node_writer,
+    .writers_comm = mpi_writers_comm,
 };

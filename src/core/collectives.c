@@ -210,6 +210,14 @@ int psw_allreduce(psw_ctx_t *ctx, const void *sendbuf, void *recvbuf,
   return ctx->mgr->be->reduce(ctx, sendbuf, recvbuf, count, type, op, -1);
 }
 
+int psw_is_node_writer(const psw_ctx_t *ctx) {
+  if (!ctx)
+    return 0;
+  if (ctx->mgr->be->node_writer)
+    return ctx->mgr->be->node_writer(ctx);
+  return ctx->rank == 0;
+}
+
 void psw_for_opts_init(psw_for_opts_t *opts) {
   if (opts)
     memset(opts, 0, sizeof *opts);
@@ -229,7 +237,8 @@ int psw_for_ex(psw_ctx_t *ctx, uint64_t n, psw_task_rec_fn task, void *arg,
   struct psw_loop L = {.n = n, .task_rec = task, .arg = arg};
   if (opts)
     L.opts = *opts;
-  if (L.opts.record_size && ctx->rank == 0 && !L.opts.sink)
+  int host = L.opts.sink_per_node ? psw_is_node_writer(ctx) : ctx->rank == 0;
+  if (L.opts.record_size && host && !L.opts.sink)
     return root_only_error(ctx, PSW_ERR_INVAL);
   return ctx->mgr->be->loop(ctx, &L);
 }

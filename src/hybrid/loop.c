@@ -17,6 +17,7 @@
 #include "core/sched.h"
 #include "hybrid/hybrid.h"
 #include "mpi/coll.h"
+#include "mpi/mpiutil.h"
 #include "shm/coll.h"
 #include "shm/futex.h"
 
@@ -96,7 +97,36 @@ struct fetcher {
   struct psw_shm_loop *S;
   pthread_t tid;
   int rc;
+  /* Per-node sinks: tasks the node's sink has seen (collector thread), and
+   * how many of them the dispatcher has been told of (fetcher thread). */
+  _Atomic uint64_t done;
+  uint64_t told;
+  double last_told;
 };
+
+/* Per-node sinks: report the node's progress about once a second. */
+static int tell_progress(struct fetcher *f, int force) {
+  uint64_t done = atomic_load(&f->done);
+  double now = psw__mpi_now();
+  if (done == f->told || (!force && now - f->last_told < 1.0))
+    return 0;
+  int rc = psw__disp_progress(&f->h->disp, done - f->told);
+  f->told = done;
+  f->last_told = now;
+  return rc;
+}
+
+/* The node writer's sink: the user's, counted for progress. */
+struct counted {
+  struct fetcher *f;
+  const psw_for_opts_t *o;
+};
+
+static int counted_sink(uint64_t i, const void *record, void *arg) {
+  struct counted *k = arg;
+  atomic_fetch_add(&k->f->done, 1);
+  return k->o->sink(i, record, k->o->sink_arg);
+}
 
 /* The leader's fetcher thread: keeps the node queue fed, reports a task
  * error to the dispatcher, and marks the queue done at the end. */
@@ -114,6 +144,10 @@ static void *fetch_main(void *p) {
       break;
     int need = !q->done && q->count < PSW_NODEQ_AHEAD;
     q_unlock(g);
+    if ((f->rc = tell_progress(f, 0))) {
+      psw__shm_abort(g, f->rc);
+      break;
+    }
     if (!need && !(err && !reported)) {
       psw__futex_wait(&q->kick, kick, PSW_FETCH_SLEEP_NS);
       continue;
@@ -180,13 +214,20 @@ int psw__hyb_loop(psw_ctx_t *c, const struct psw_loop *L) {
   }
   struct node_src ns = {g, S, &L->opts};
   struct psw_chunk_src src = {node_take, &ns};
-  rc = psw__shm_loop_run(g, lr, S, L, c, &src, forward, &h->out);
+  struct counted k = {&f, &L->opts};
+  f.last_told = psw__mpi_now();
+  if (L->opts.sink_per_node) /* the node writes its own records */
+    rc = psw__shm_loop_run(g, lr, S, L, c, &src, counted_sink, &k);
+  else
+    rc = psw__shm_loop_run(g, lr, S, L, c, &src, forward, &h->out);
   int32_t err = 0;
   if (lr == 0) {
     pthread_join(f.tid, NULL);
     /* The collector has delivered every record of the node (loop_run
      * joined it): send the rest, then tell the dispatcher we are done. */
-    int r2 = psw__disp_out_flush(&h->out);
+    int r2 = tell_progress(&f, 1);
+    if (!r2)
+      r2 = psw__disp_out_flush(&h->out);
     if (!r2)
       r2 = psw__disp_fin(&h->disp);
     if (h->rank == 0) {

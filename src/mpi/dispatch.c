@@ -16,7 +16,7 @@
 #include "internal.h"
 #include "mpi/mpiutil.h"
 
-enum { TAG_REQ = 1, TAG_RECS = 2, TAG_REP = 3, TAG_FIN = 4 };
+enum { TAG_REQ = 1, TAG_RECS = 2, TAG_REP = 3, TAG_FIN = 4, TAG_PROG = 5 };
 
 /* Records per message: enough to amortise a message, small enough that
  * the dispatcher's memory does not depend on the sweep. */
@@ -118,6 +118,14 @@ static void *serve(void *p) {
       active--;
       continue;
     }
+    if (st.MPI_TAG == TAG_PROG) {
+      uint64_t delta;
+      memcpy(&delta, buf, sizeof delta);
+      d->done += delta;
+      if (d->opts.progress)
+        d->opts.progress(d->done, d->opts.progress_arg);
+      continue;
+    }
     int32_t req[2]; /* err, workers */
     memcpy(req, buf, sizeof req);
     if (req[0] && !d->err)
@@ -153,6 +161,7 @@ int psw__disp_serve_start(struct psw_disp *d, uint64_t n, int total_workers,
   d->n = n;
   d->next = 0;
   d->err = 0;
+  d->done = 0;
   d->sink_failed = 0;
   d->server_rc = 0;
   d->total_workers = total_workers;
@@ -238,6 +247,14 @@ int psw__disp_fin(struct psw_disp *d) {
   char none = 0;
   MPI_Request r;
   int rc = psw__mpi_err(MPI_Isend(&none, 0, MPI_BYTE, 0, TAG_FIN, d->req, &r),
+                        "MPI_Isend");
+  return rc ? rc : psw__mpi_wait(&r);
+}
+
+int psw__disp_progress(struct psw_disp *d, uint64_t delta) {
+  MPI_Request r;
+  int rc = psw__mpi_err(MPI_Isend(&delta, (int)sizeof delta, MPI_BYTE, 0,
+                                  TAG_PROG, d->req, &r),
                         "MPI_Isend");
   return rc ? rc : psw__mpi_wait(&r);
 }

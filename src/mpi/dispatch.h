@@ -42,6 +42,7 @@ struct psw_disp {
   int32_t err;
   int sink_failed;
   int server_rc; /* an MPI failure of the server itself */
+  uint64_t done; /* tasks reported finished (per-node sinks) */
 };
 
 /* Collective over `comm`: duplicate the communicators. */
@@ -65,6 +66,10 @@ int psw__disp_next(struct psw_disp *d, int32_t err, int workers, uint64_t *b,
 
 /* Every requester, once its last records are sent: done with this loop. */
 int psw__disp_fin(struct psw_disp *d);
+
+/* A requester whose node writes its own records (per-node sinks) tells the
+ * dispatcher how many more tasks it finished, for opts.progress. */
+int psw__disp_progress(struct psw_disp *d, uint64_t delta);
 
 /* Records of a requester (record_size 0: none). */
 int psw__disp_out_begin(struct psw_disp_out *o, struct psw_disp *d,

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "parsweep/mpi.h"
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static int users;     /* managers alive that use MPI */
@@ -92,4 +93,20 @@ int psw__mpi_err(int mpirc, const char *what) {
   MPI_Error_string(mpirc, msg, &len);
   PSW_ERROR("%s: %s", what, msg);
   return PSW_ERR_SYS;
+}
+
+double psw__mpi_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int psw_mpi_writers_comm(const psw_ctx_t *ctx, MPI_Comm *comm) {
+  if (!ctx || !comm)
+    return PSW_ERR_INVAL;
+  if (!ctx->mgr->be->writers_comm)
+    return PSW_ERR_UNAVAILABLE;
+  if (!psw_is_node_writer(ctx))
+    return PSW_ERR_INVAL;
+  return ctx->mgr->be->writers_comm(ctx, comm);
 }

@@ -25,6 +25,9 @@ int psw__mpi_wait(MPI_Request *r);
 /* MPI datatype and operator of ours. */
 MPI_Datatype psw__mpi_type(psw_type_t t);
 
+/* Monotonic seconds. */
+double psw__mpi_now(void);
+
 /* Turn an MPI error code into a logged PSW_ERR_SYS. */
 int psw__mpi_err(int mpirc, const char *what);
 

@@ -77,6 +77,18 @@ void psw__progress_step(psw_progress_t *p, int ok) {
   }
 }
 
+void psw__progress_set(psw_progress_t *p, uint64_t done) {
+  p->done = done;
+  if (p->mode == PSW_PROGRESS_NONE)
+    return;
+  double now = psw__now();
+  if (now - p->last >= p->interval || done == p->total) {
+    p->last = now;
+    p->printed = p->done;
+    print(p, now, 0);
+  }
+}
+
 void psw__progress_end(psw_progress_t *p) {
   /* A bar always gets its final state and newline; a batch log gets a last
    * line unless the one printed last already says it. */

@@ -8,13 +8,13 @@
 
 typedef struct psw_progress {
   FILE *out;
-  int mode;        /* enum psw_progress_mode, resolved: BAR, LINES, NONE */
-  uint64_t total;  /* samples this run will evaluate */
-  uint64_t done;   /* evaluated so far */
+  int mode;         /* enum psw_progress_mode, resolved: BAR, LINES, NONE */
+  uint64_t total;   /* samples this run will evaluate */
+  uint64_t done;    /* evaluated so far */
   uint64_t failed;  /* of which not ok */
   uint64_t printed; /* `done` at the last print */
-  double t0, last; /* monotonic seconds: start, last print */
-  double interval; /* seconds between prints */
+  double t0, last;  /* monotonic seconds: start, last print */
+  double interval;  /* seconds between prints */
 } psw_progress_t;
 
 /* Resolve AUTO (a bar when `out` is a terminal) and start the clock. */
@@ -22,6 +22,10 @@ void psw__progress_init(psw_progress_t *p, FILE *out, int mode, uint64_t total);
 
 /* Count one sample; prints when the interval has passed. */
 void psw__progress_step(psw_progress_t *p, int ok);
+
+/* Set the count of evaluated samples (per-node writers: the total the
+ * dispatcher hears of); prints when the interval has passed. */
+void psw__progress_set(psw_progress_t *p, uint64_t done);
 
 /* Final line. */
 void psw__progress_end(psw_progress_t *p);

@@ -85,7 +85,10 @@ out:
 static int root_attrs(psw_results_t *r, const psw_spec_t *spec,
                       const psw_results_meta_t *meta) {
   char now[32];
-  psw__results_utc_now(now, sizeof now);
+  if (meta->created) /* MPI-IO writers agree on one time */
+    snprintf(now, sizeof now, "%s", meta->created);
+  else
+    psw__results_utc_now(now, sizeof now);
   if (psw__h5_attr_string(r->file, "parsweep_version",
                           meta->version ? meta->version : PSW_VERSION_STRING) <
           0 ||
@@ -179,11 +182,11 @@ static int alloc_buffer(psw_results_t *r, size_t want) {
   return 0;
 }
 
-/* The body of psw__results_create with explicit property lists: the
- * MPI-IO path passes an mpio fapl and a collective dxpl. */
-static int create_with(const char *path, const psw_spec_t *spec,
-                       const psw_results_meta_t *meta, hid_t fapl, hid_t dxpl,
-                       psw_results_t **out, char *err, size_t errlen) {
+int psw__results_create_with(const char *path, const char *given_tmp,
+                             const psw_spec_t *spec,
+                             const psw_results_meta_t *meta, hid_t fapl,
+                             hid_t dxpl, psw_results_t **out, char *err,
+                             size_t errlen) {
   psw_h5_quiet_t q;
   psw_results_t *r = NULL;
   int rc;
@@ -217,9 +220,13 @@ static int create_with(const char *path, const psw_spec_t *spec,
   rc = alloc_buffer(r, meta->buffer_rows);
   if (rc)
     goto out;
-  rc = psw__results_make_tmp(r);
-  if (rc)
+  if (given_tmp) { /* another process of an MPI-IO group made it */
+    r->member = 1;
+    if (!(r->tmp = strdup(given_tmp)))
+      goto out;
+  } else if ((rc = psw__results_make_tmp(r))) {
     goto out;
+  }
   rc = PSW_ERR_IO;
   /* HDF5 keeps freed blocks on free lists per block size, without limit by
    * default; the sizes of our selections vary from flush to flush, so the
@@ -251,6 +258,81 @@ out:
   return rc;
 }
 
+/* Open the datasets of a file made by psw__results_create for writing
+ * (every MPI-IO writer, on the file rank 0 laid out with serial HDF5:
+ * parallel HDF5 1.10 cannot write the variable-length strings of the
+ * layout, and allocates the chunks when writers open the datasets). */
+int psw__results_open_with(const char *path, const char *tmp,
+                           const psw_spec_t *spec, hid_t fapl,
+                           psw_results_t **out, char *err, size_t errlen) {
+  psw_h5_quiet_t q;
+  psw_results_t *r = NULL;
+  int rc = PSW_ERR_NOMEM;
+  char name[1024];
+  *out = NULL;
+  psw__h5_quiet_begin(&q);
+  if (!(r = calloc(1, sizeof *r)))
+    goto out;
+  r->file = r->bool_type = H5I_INVALID_HID;
+  r->ss = r->status = r->exit_code = r->elapsed = r->worker = r->node =
+      H5I_INVALID_HID;
+  r->dxpl = H5P_DEFAULT;
+  r->member = 1;
+  r->n = spec->total;
+  r->nparams = spec->nparams;
+  r->noutputs = spec->noutputs;
+  r->nv = r->nparams + r->noutputs;
+  r->path = strdup(path);
+  r->tmp = strdup(tmp);
+  r->values = malloc((r->nv ? r->nv : 1) * sizeof *r->values);
+  if (!r->path || !r->tmp || !r->values)
+    goto out;
+  for (size_t i = 0; i < r->nv; i++)
+    r->values[i] = H5I_INVALID_HID;
+  if ((rc = alloc_buffer(r, 0)))
+    goto out;
+  rc = PSW_ERR_IO;
+  r->file = H5Fopen(tmp, H5F_ACC_RDWR, fapl);
+  if (r->file < 0) {
+    psw__h5_errf(r->err, sizeof r->err, "%s: cannot open", tmp);
+    goto out;
+  }
+  for (size_t i = 0; i < r->nv; i++) {
+    int is_param = i < r->nparams;
+    snprintf(name, sizeof name, "/%s/%s/value",
+             is_param ? "sweep_params" : "outputs",
+             is_param ? spec->params[i].name : spec->outputs[i - r->nparams]);
+    if ((r->values[i] = H5Dopen2(r->file, name, H5P_DEFAULT)) < 0)
+      goto bad;
+  }
+  if ((r->ss = H5Dopen2(r->file, "/solve_successful/solve_successful",
+                        H5P_DEFAULT)) < 0 ||
+      (r->status = H5Dopen2(r->file, "/parsweep/status", H5P_DEFAULT)) < 0 ||
+      (r->exit_code = H5Dopen2(r->file, "/parsweep/exit_code", H5P_DEFAULT)) <
+          0 ||
+      (r->elapsed = H5Dopen2(r->file, "/parsweep/elapsed", H5P_DEFAULT)) < 0 ||
+      (r->worker = H5Dopen2(r->file, "/parsweep/worker", H5P_DEFAULT)) < 0 ||
+      (r->node = H5Dopen2(r->file, "/parsweep/node", H5P_DEFAULT)) < 0 ||
+      (r->bool_type = psw__h5_bool_type()) < 0)
+    goto bad;
+  rc = 0;
+  goto out;
+bad:
+  psw__h5_errf(r->err, sizeof r->err, "%s: cannot open its datasets", tmp);
+out:
+  if (rc) {
+    if (r && r->err[0])
+      psw__results_errf(err, errlen, "%s", r->err);
+    else
+      psw__results_errf(err, errlen, "%s: out of memory", path);
+    psw__results_abort(r);
+    r = NULL;
+  }
+  psw__h5_quiet_end(&q);
+  *out = r;
+  return rc;
+}
+
 int psw__results_create(const char *path, const psw_spec_t *spec,
                         const psw_results_meta_t *meta, psw_results_t **out,
                         char *err, size_t errlen) {
@@ -267,7 +349,8 @@ int psw__results_create(const char *path, const psw_spec_t *spec,
     return PSW_ERR_IO;
   }
   /* HDF5 copies the fapl into the file: ours can go at once. */
-  rc = create_with(path, spec, meta, fapl, H5P_DEFAULT, out, err, errlen);
+  rc = psw__results_create_with(path, NULL, spec, meta, fapl, H5P_DEFAULT, out,
+                                err, errlen);
   H5Pclose(fapl);
   return rc;
 }
@@ -336,12 +419,18 @@ static int count_statuses(psw_results_t *r, uint64_t counts[]) {
   return 0;
 }
 
-static int final_attrs(psw_results_t *r, int completed) {
+static int final_attrs(psw_results_t *r, int completed, const uint64_t *given,
+                       const char *when) {
   uint64_t counts[PSW_RESULTS_NSTATUS];
   char now[32];
-  if (count_statuses(r, counts) < 0)
+  if (given)
+    memcpy(counts, given, sizeof counts);
+  else if (count_statuses(r, counts) < 0)
     return -1;
-  psw__results_utc_now(now, sizeof now);
+  if (when)
+    snprintf(now, sizeof now, "%s", when);
+  else
+    psw__results_utc_now(now, sizeof now);
   if (psw__h5_attr_i64(r->file, "completed", completed ? 1 : 0) < 0 ||
       psw__h5_attr_string(r->file, "finished", now) < 0)
     return -1;
@@ -397,6 +486,12 @@ static void free_all(psw_results_t *r) {
 
 int psw__results_finish(psw_results_t *r, int completed, char *err,
                         size_t errlen) {
+  return psw__results_finish_ex(r, completed, NULL, NULL, 1, err, errlen);
+}
+
+int psw__results_finish_ex(psw_results_t *r, int completed,
+                           const uint64_t *counts, const char *when, int commit,
+                           char *err, size_t errlen) {
   psw_h5_quiet_t q;
   int rc = PSW_ERR_IO;
   if (!r) {
@@ -408,7 +503,7 @@ int psw__results_finish(psw_results_t *r, int completed, char *err,
     goto out;
   if (psw__results_flush(r))
     goto out;
-  if (final_attrs(r, completed) < 0) {
+  if (final_attrs(r, completed, counts, when) < 0) {
     psw__h5_errf(r->err, sizeof r->err, "%s: cannot write the attributes",
                  r->tmp);
     goto out;
@@ -417,7 +512,7 @@ int psw__results_finish(psw_results_t *r, int completed, char *err,
     psw__h5_errf(r->err, sizeof r->err, "%s: cannot close", r->tmp);
     goto out;
   }
-  if (psw__results_commit(r))
+  if (commit && psw__results_commit(r))
     goto out;
   rc = 0;
 out:
@@ -440,8 +535,16 @@ void psw__results_abort(psw_results_t *r) {
   close_all(r);
   H5Eclear2(H5E_DEFAULT);
   psw__h5_quiet_end(&q);
-  if (r->tmp)
+  if (r->tmp && !r->member) /* the group's leader removes a shared one */
     unlink(r->tmp);
   free_all(r);
   errno = saved;
+}
+
+/* Close a file laid out for MPI-IO writers without committing it (rank 0,
+ * before the writers open it). */
+int psw__results_close_layout(psw_results_t *r) {
+  int rc = close_all(r) < 0 ? PSW_ERR_IO : 0;
+  free_all(r);
+  return rc;
 }

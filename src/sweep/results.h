@@ -24,8 +24,9 @@ typedef struct psw_results_meta {
   int nodes;
   int workers;
   const char *version; /* parsweep_version; NULL: PSW_VERSION_STRING */
-  size_t buffer_rows;  /* rows buffered between writes; 0: default (64Ki,
+  size_t buffer_rows;  /* rows buffered between writes; 0: default (8Ki,
                           fewer for wide rows). Tests lower it. */
+  const char *created; /* the "created" attribute; NULL: now */
 } psw_results_meta_t;
 
 /* Create the file for `spec` (N = spec->total rows) at a temporary name

@@ -53,6 +53,12 @@ static int split(const char *path, char **dir, const char **base) {
   return *dir ? 0 : -1;
 }
 
+int psw__results_adopt_tmp(psw_results_t *r) {
+  const char *base;
+  r->member = 0;
+  return split(r->path, &r->dir, &base) < 0 ? PSW_ERR_NOMEM : 0;
+}
+
 int psw__results_make_tmp(psw_results_t *r) {
   const char *base;
   char *name = NULL;

@@ -118,8 +118,8 @@ hid_t psw__h5_column(hid_t loc, const char *name, hid_t type, uint64_t n,
    * forward, so older chunks are never touched again. HDF5's default (1 MiB
    * per dataset) would keep filling until full, making peak memory grow
    * with N up to ~16 chunks per column. */
-  if (H5Pset_chunk_cache(dapl, 13, 2 * PSW_H5_CHUNK * H5Tget_size(type),
-                         1.0) < 0)
+  if (H5Pset_chunk_cache(dapl, 13, 2 * PSW_H5_CHUNK * H5Tget_size(type), 1.0) <
+      0)
     goto out;
   /* Chunked so that rows never written cost no space and read back as the
    * fill value ("not run"); an empty sweep cannot be chunked (chunk

@@ -59,8 +59,35 @@ struct psw_results {
   hid_t points; /* during a scattered flush: the rows as a point selection */
 
   int broken; /* a write failed: only abort (or finish's error) remains */
+  int member; /* one of several MPI-IO writers, not the one that named the
+                 temporary file (and renames or removes it) */
   char err[256];
 };
+
+/* psw__results_create with explicit property lists (the MPI-IO path
+ * passes an mpio fapl) and, for the members of an MPI-IO group, the
+ * temporary name its leader made (NULL: make one). */
+int psw__results_create_with(const char *path, const char *given_tmp,
+                             const psw_spec_t *spec,
+                             const psw_results_meta_t *meta, hid_t fapl,
+                             hid_t dxpl, psw_results_t **out, char *err,
+                             size_t errlen);
+
+/* Open the datasets of a file laid out by psw__results_create (at tmp) for
+ * writing through fapl; the result is a member (never renames). */
+int psw__results_open_with(const char *path, const char *tmp,
+                           const psw_spec_t *spec, hid_t fapl,
+                           psw_results_t **out, char *err, size_t errlen);
+
+/* Close a laid-out file without renaming it; frees r. */
+int psw__results_close_layout(psw_results_t *r);
+
+/* psw__results_finish with the counts per status given (NULL: counted from
+ * the file), the "finished" time given (NULL: now), and the rename done
+ * only when commit is set (one process of an MPI-IO group). */
+int psw__results_finish_ex(psw_results_t *r, int completed,
+                           const uint64_t *counts, const char *when, int commit,
+                           char *err, size_t errlen);
 
 /* Write every buffered row to the file and empty the buffer. Returns 0 or
  * PSW_ERR_IO with r->err set; on error r->broken is set. */
@@ -70,6 +97,10 @@ int psw__results_flush(psw_results_t *r);
  * exclusively with mode 0644 (before umask) so that two runs never share
  * it. Fills r->tmp and r->dir. Returns 0, PSW_ERR_IO or PSW_ERR_NOMEM. */
 int psw__results_make_tmp(psw_results_t *r);
+
+/* Rank 0 of an MPI-IO group: the temporary file given to create_with is
+ * its own (it renames or removes it). Returns 0 or PSW_ERR_NOMEM. */
+int psw__results_adopt_tmp(psw_results_t *r);
 
 /* Make the closed temporary file durable and rename it over r->path:
  * fsync the file, rename, fsync the directory. Returns 0 or PSW_ERR_IO. */

@@ -25,6 +25,7 @@
 #include "sweep/progress.h"
 #include "sweep/results.h"
 #include "sweep/results_read.h"
+#include "sweep/runner_io.h"
 
 /* What the workers tell the caller of psw_parallel. */
 struct shared {
@@ -60,6 +61,7 @@ struct run {
 struct root {
   struct run *run;
   psw_lock_t lock;
+  int per_node; /* every node writer writes its node's rows (MPI-IO) */
   psw_results_t *res;
   psw_progress_t prog;
   uint64_t counts[5];
@@ -163,8 +165,15 @@ static int sink(uint64_t i, const void *record, void *arg) {
   }
   if (h->status >= 0 && h->status < 5)
     r->counts[h->status]++;
-  psw__progress_step(&r->prog, h->status == PSW_ST_OK);
+  if (!r->per_node) /* per node: the dispatcher's counts drive progress */
+    psw__progress_step(&r->prog, h->status == PSW_ST_OK);
   return 0;
+}
+
+/* Per-node writers: progress of all nodes, on the root. */
+static void on_progress(uint64_t done, void *arg) {
+  struct root *r = arg;
+  psw__progress_set(&r->prog, done);
 }
 
 /* --resume: copy the rows an earlier run recorded into the new file. */
@@ -224,23 +233,26 @@ out:
   return rc;
 }
 
-/* Root, before the loop: the output under construction. */
+/* A writer (the root, or every node writer with MPI-IO), before the loop:
+ * the output under construction. */
 static int root_begin(psw_ctx_t *ctx, struct root *r) {
   struct run *run = r->run;
   char err[512] = "";
   psw_results_meta_t meta = {.backend = psw_backend_name(psw_ctx_manager(ctx)),
                              .nodes = psw_num_nodes(ctx),
                              .workers = psw_size(ctx)};
+  int rc = 0;
   /* One run per output: the root's process holds the lock while the file
    * is written (a second run is refused even with --force). */
-  int rc = psw__lock_output(run->o->output, &r->lock, err, sizeof err);
-  if (rc) {
-    fail(run, rc, "%s", err);
-    return rc;
-  }
-  rc = psw__results_create(run->o->output, run->spec, &meta, &r->res, err,
-                           sizeof err);
-  if (!rc && run->done)
+  if (psw_is_root(ctx))
+    rc = psw__lock_output(run->o->output, &r->lock, err, sizeof err);
+  if (r->per_node)
+    rc = psw__io_create(ctx, rc, run->o->output, run->spec, &meta, &r->res, err,
+                        sizeof err);
+  else if (!rc)
+    rc = psw__results_create(run->o->output, run->spec, &meta, &r->res, err,
+                             sizeof err);
+  if (!rc && run->done && psw_is_root(ctx))
     rc = copy_recorded(r, err, sizeof err);
   if (rc) {
     fail(run, rc, "%s", err[0] ? err : psw_strerror(rc));
@@ -249,22 +261,28 @@ static int root_begin(psw_ctx_t *ctx, struct root *r) {
     psw__unlock_output(&r->lock);
     return rc;
   }
-  psw__progress_init(&r->prog, stderr, run->o->progress, run->todo);
+  if (psw_is_root(ctx))
+    psw__progress_init(&r->prog, stderr, run->o->progress, run->todo);
   return 0;
 }
 
-/* Root, after the loop: the file is complete (or interrupted) and renamed
- * into place, or abandoned on error. */
+/* A writer, after the loop: the file is complete (or interrupted) and
+ * renamed into place, or abandoned on error. */
 static int root_end(psw_ctx_t *ctx, struct root *r, int loop_rc,
                     psw_sweep_stats_t *st) {
   struct run *run = r->run;
   char err[512] = "";
   int rc = loop_rc == PSW_ERR_INTERRUPTED ? 0 : loop_rc;
-  if (r->res && !rc) {
-    psw__progress_end(&r->prog);
-    int complete = r->counts[PSW_ST_NOT_RUN] == 0 &&
-                   r->counts[1] + r->counts[2] + r->counts[3] + r->counts[4] ==
-                       run->spec->total;
+  uint64_t totals[5];
+  memcpy(totals, r->counts, sizeof totals);
+  if (r->res && !rc && r->per_node) {
+    /* Collective: the other writers wait for this one. */
+    rc = psw__io_finish(ctx, r->res, r->counts, totals, err, sizeof err);
+    if (rc)
+      fail(run, rc, "%s", err);
+  } else if (r->res && !rc) {
+    int complete = r->counts[1] + r->counts[2] + r->counts[3] + r->counts[4] ==
+                   run->spec->total;
     rc = psw__results_finish(r->res, complete, err, sizeof err);
     if (rc)
       fail(run, rc, "%s", err);
@@ -273,10 +291,14 @@ static int root_end(psw_ctx_t *ctx, struct root *r, int loop_rc,
   }
   r->res = NULL;
   psw__unlock_output(&r->lock);
-  memcpy(st->counts, r->counts, sizeof st->counts);
-  st->counts[PSW_ST_NOT_RUN] = run->spec->total - (r->counts[1] + r->counts[2] +
-                                                   r->counts[3] + r->counts[4]);
-  st->evaluated = r->prog.done;
+  if (psw_is_root(ctx) && !rc)
+    psw__progress_end(&r->prog);
+  memcpy(st->counts, totals, sizeof st->counts);
+  st->counts[PSW_ST_NOT_RUN] =
+      run->spec->total - (totals[1] + totals[2] + totals[3] + totals[4]);
+  /* Recorded now, less what an earlier run had recorded (--resume). */
+  st->evaluated = totals[1] + totals[2] + totals[3] + totals[4] -
+                  (run->spec->total - run->todo);
   st->interrupted = loop_rc == PSW_ERR_INTERRUPTED;
   st->nodes = psw_num_nodes(ctx);
   st->workers = psw_size(ctx);
@@ -304,19 +326,26 @@ static int region(psw_ctx_t *ctx, void *arg) {
     goto out;
   }
   psw__model_set_cancel_fd(w.model, run->cancel_rfd);
-  if (psw_is_root(ctx) && (rc = root_begin(ctx, &r)))
+  r.per_node = psw__io_per_node(ctx);
+  int writer = r.per_node ? psw_is_node_writer(ctx) : psw_is_root(ctx);
+  if (writer && (rc = root_begin(ctx, &r)))
     goto out;
   psw_for_opts_t fo;
   psw_for_opts_init(&fo);
   fo.record_size = run->rec_size;
   fo.sink = sink;
   fo.sink_arg = &r;
+  fo.sink_per_node = r.per_node;
+  if (r.per_node && psw_is_root(ctx)) {
+    fo.progress = on_progress;
+    fo.progress_arg = &r;
+  }
   /* Samples in flight stay within a window of indices, so rows reach the
    * writer nearly in order (few, long runs per flush; a prefix-like set of
    * recorded samples when a run is interrupted). */
   fo.max_chunk = 1024;
   int loop_rc = psw_for_ex(ctx, run->spec->total, task, &w, &fo);
-  if (psw_is_root(ctx))
+  if (writer)
     rc = root_end(ctx, &r, loop_rc, &st);
   else
     rc = loop_rc == PSW_ERR_INTERRUPTED ? 0 : loop_rc;

@@ -33,9 +33,9 @@ typedef struct psw_param {
   char *full_name; /* the `param` key, else name */
   char *units;     /* `units`, else "None" */
   psw_sampler_t kind;
-  double lower, upper; /* lower_limit/upper_limit; min/max of array for
-                          Predetermined*; mean -/+ 3 std for Normal */
-  double mean, std;    /* NormalSample */
+  double lower, upper;  /* lower_limit/upper_limit; min/max of array for
+                           Predetermined*; mean -/+ 3 std for Normal */
+  double mean, std;     /* NormalSample */
   uint64_t num_samples; /* grid: points on this axis; random: rows (the
                            parameter's own or the spec's num_samples) */
   double *array;        /* Predetermined*: values */
