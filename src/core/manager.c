@@ -6,6 +6,8 @@
 #include <strings.h>
 
 #include "internal.h"
+#include "plan.h"
+#include "topo.h"
 
 /* Names of SPEC §1 whose backend this build may lack: known, but
  * unavailable (PSW_ERR_UNAVAILABLE rather than the unknown-name fallback). */
@@ -41,27 +43,29 @@ static int name_matches(const struct psw_backend *be, const char *name) {
   return 0;
 }
 
-/* Launchers leave these in the environment of every rank. */
-static int under_launcher(void) {
-  static const char *const vars[] = {"PMIX_NAMESPACE", "OMPI_COMM_WORLD_SIZE",
-                                     "PMI_RANK", "SLURM_STEP_ID"};
-  for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
-    if (getenv(vars[i]))
-      return 1;
-  return 0;
-}
-
+/* "auto": the plan of pmix/plan.c over the topology discovered from PMIx,
+ * the launcher's environment or this machine (SPEC §1: under a launcher
+ * hybrid, or mpi when each rank has one CPU; otherwise fork). */
 static const struct psw_backend *resolve_auto(void) {
-  if (under_launcher()) {
-    const psw_backend_t *h = psw_backend_hybrid();
-    if (!h)
-      h = psw_backend_mpi();
-    if (h)
-      return h;
-    PSW_WARN("a parallel launcher was detected but this library has no MPI "
-             "backend; using fork on this node only");
+  const struct psw_backend *be = &psw__backend_fork;
+  psw_topo_t t;
+  psw_plan_t plan;
+  char err[256] = "";
+  psw__topo_init(&t);
+  if (psw__topo_discover(&t, err, sizeof err) != 0) {
+    PSW_WARN("topology discovery failed (%s); using fork", err);
+  } else if (psw__plan(&t, "auto", 0, &plan) == 0) {
+    const psw_backend_t *b = plan.available ? psw_backend_lookup(plan.backend)
+                                            : NULL;
+    if (b)
+      be = b;
+    if (plan.warn)
+      PSW_WARN("%s", plan.reason);
+    else
+      PSW_DEBUG("auto: %s", plan.reason);
   }
-  return &psw__backend_fork;
+  psw__topo_fini(&t);
+  return be;
 }
 
 const psw_backend_t *psw_backend_lookup(const char *name) {

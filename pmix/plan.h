@@ -1,0 +1,72 @@
+/* parsweep — the plan: which backend and how many workers, from a topology
+ * and a request (internal). A pure function, so that every rule is tested
+ * on described machines (tests/topo/test_plan.c).
+ *
+ * `auto` (SPEC §1):
+ *   no launcher (job of one process, no PMIx/Slurm/Open MPI source)
+ *       → fork, a pool of -j N workers, or of every CPU this process may use
+ *         (-j 0 or no -j)
+ *   under a launcher, each rank has exactly one CPU
+ *       → mpi, one worker per rank (-j does not apply)
+ *   under a launcher, this rank has N > 1 CPUs and is alone on its node
+ *       → hybrid: MPI across nodes, a fork pool of N workers (or -j N) here
+ *   under a launcher, several ranks share this node
+ *       → hybrid: those ranks form the node-local group, one worker each, and
+ *         fork nothing. The launcher chose how many processes a node runs;
+ *         forking CPUs-per-rank workers in each would oversubscribe whenever
+ *         ranks are bound to overlapping sets (Open MPI binds to a socket
+ *         beyond two ranks), so a rank's extra CPUs stay with its model.
+ *         With -j N (N > 0) each of those ranks forks its own pool of N
+ *         instead, as the hybrid backend does when a pool size is asked for.
+ *   under a launcher but this library has no MPI backend
+ *       → fork on this node only, with a warning.
+ *
+ * A named backend is taken as asked: serial (1 worker), threads/fork (-j N
+ * or every CPU), mpi (1 per rank), hybrid (the two hybrid rules above),
+ * elastic (-j N local workers, 0 by default: the head evaluates nothing).
+ * A pool backend under a launcher of several ranks warns that each rank
+ * would run alone. A name this library does not build is reported with
+ * available = 0. An unknown name plans serial with a warning naming the
+ * valid choices, as the manager does. */
+#ifndef PSW_PMIX_PLAN_H
+#define PSW_PMIX_PLAN_H
+
+#include "topo.h"
+
+/* Backends the plan may choose beyond serial/threads/fork, which are always
+ * built. */
+#define PSW_PLAN_HAVE_MPI 1u
+#define PSW_PLAN_HAVE_HYBRID 2u
+#define PSW_PLAN_HAVE_ELASTIC 4u
+
+typedef struct psw_plan {
+  char backend[16];     /* native name of SPEC §1 ("hybrid") */
+  int available;        /* 1 when this library has that backend */
+  int workers_per_rank; /* workers this process runs (mpi: 1) */
+  int workers_per_node; /* workers on this node, -1 when unknown */
+  int node_group;       /* hybrid: the node's ranks are its workers */
+  int jobs_ignored;     /* -j was given but does not apply */
+  int warn;             /* departs from the request or from SPEC §1 */
+  char reason[512];     /* one line, for people */
+} psw_plan_t;
+
+/* The plan for topology `t`, backend name or alias `requested` (NULL, ""
+ * or "auto": the auto rules), and `jobs` (-j: < 0 not given, 0 every CPU,
+ * N workers). Uses the backends built into this library. Returns 0, or
+ * PSW_ERR_INVAL for NULL t/out. */
+int psw__plan(const psw_topo_t *t, const char *requested, int jobs,
+              psw_plan_t *out);
+
+/* The same with the set of built backends given (PSW_PLAN_HAVE_*), for
+ * tests of builds other than this one. */
+int psw__plan_ex(const psw_topo_t *t, const char *requested, int jobs,
+                 unsigned have, psw_plan_t *out);
+
+/* PSW_PLAN_HAVE_* bits of this library. */
+unsigned psw__plan_have(void);
+
+/* SPEC §1: the native name for a backend name or alias, case-insensitive
+ * ("MultiProcessing" → "fork", "AUTO" → "auto"); NULL when unknown. */
+const char *psw__plan_native_name(const char *name);
+
+#endif /* PSW_PMIX_PLAN_H */
