@@ -44,6 +44,13 @@ void psw__log(psw_log_level_t level, const char *fmt, ...)
 #define PSW_INFO(...) psw__log(PSW_LOG_INFO, __VA_ARGS__)
 #define PSW_DEBUG(...) psw__log(PSW_LOG_DEBUG, __VA_ARGS__)
 
+/* memcpy that accepts NULL buffers with nothing to copy (zero counts, and
+ * the buffers non-receivers pass), which memcpy itself does not. */
+static inline void psw__copy(void *dst, const void *src, size_t n) {
+  if (n)
+    __builtin_memcpy(dst, src, n);
+}
+
 /* CPUs this process may run on (sched_getaffinity), at least 1. */
 int psw__available_cpus(void);
 

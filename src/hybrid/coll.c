@@ -138,7 +138,7 @@ static void unpack(const struct psw_hybrid *h, const char *all, void *recvbuf,
                    const size_t *counts, const size_t *displs) {
   size_t off = 0;
   for (int r = 0; r < h->total; r++) {
-    memcpy((char *)recvbuf + displs[r], all + off, counts[r]);
+    psw__copy((char *)recvbuf + displs[r], all + off, counts[r]);
     off += counts[r];
   }
 }
@@ -290,7 +290,7 @@ int psw__hyb_scatterv(psw_ctx_t *c, const void *sendbuf, const size_t *counts,
         p += 8;
       }
       for (int r = a; r < z; r++) {
-        memcpy(p, (const char *)sendbuf + displs[r], counts[r]);
+        psw__copy(p, (const char *)sendbuf + displs[r], counts[r]);
         p += counts[r];
       }
     }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/dtype.h"
+#include "internal.h"
 
 static size_t min_sz(size_t a, size_t b) {
   return a < b ? a : b;
@@ -21,12 +22,12 @@ int psw__shm_bcast(struct psw_shm_group *g, int rank, uint64_t *step, void *buf,
     size_t len = part(nbytes, off, slot);
     struct psw_shm_slot *s = psw__shm_slot(g, (int)((*step)++ & 1), root);
     if (rank == root)
-      memcpy(s->data, (char *)buf + off, len);
+      psw__copy(s->data, (char *)buf + off, len);
     int rc = psw__shm_barrier(g);
     if (rc)
       return rc;
     if (rank != root)
-      memcpy((char *)buf + off, s->data, len);
+      psw__copy((char *)buf + off, s->data, len);
   }
   return 0;
 }
@@ -47,14 +48,15 @@ int psw__shm_scatterv(struct psw_shm_group *g, int rank, uint64_t *step,
         size_t len = part(counts[w], off, slot);
         if (w != root) {
           struct psw_shm_slot *s = psw__shm_slot(g, b, w);
-          memcpy(s->data, (const char *)sendbuf + displs[w] + off, len);
+          psw__copy(s->data, (const char *)sendbuf + displs[w] + off, len);
           s->len = len;
         }
         more |= counts[w] > off + slot;
       }
       rs->more = more;
-      memcpy((char *)recvbuf + off, (const char *)sendbuf + displs[root] + off,
-             part(min_sz(counts[root], recvbytes), off, slot));
+      psw__copy((char *)recvbuf + off,
+                (const char *)sendbuf + displs[root] + off,
+                part(min_sz(counts[root], recvbytes), off, slot));
     }
     int rc = psw__shm_barrier(g);
     if (rc)
@@ -63,8 +65,8 @@ int psw__shm_scatterv(struct psw_shm_group *g, int rank, uint64_t *step,
       struct psw_shm_slot *s = psw__shm_slot(g, b, rank);
       /* Never write past the receiver's buffer, even if root's count for
        * it disagrees with recvbytes. */
-      memcpy((char *)recvbuf + off, s->data,
-             min_sz(s->len, part(recvbytes, off, slot)));
+      psw__copy((char *)recvbuf + off, s->data,
+                min_sz(s->len, part(recvbytes, off, slot)));
     }
     if (!rs->more)
       return 0;
@@ -81,7 +83,7 @@ int psw__shm_gatherv(struct psw_shm_group *g, int rank, uint64_t *step,
     struct psw_shm_slot *mine = psw__shm_slot(g, b, rank);
     size_t len = part(sendbytes, off, slot);
     if (!receiver || root < 0) /* a rooted root reads its own sendbuf */
-      memcpy(mine->data, (const char *)sendbuf + off, len);
+      psw__copy(mine->data, (const char *)sendbuf + off, len);
     mine->len = len;
     mine->more = sendbytes > off + slot;
     int rc = psw__shm_barrier(g);
@@ -98,7 +100,7 @@ int psw__shm_gatherv(struct psw_shm_group *g, int rank, uint64_t *step,
       size_t room = part(counts[w], off, slot);
       const void *src =
           w == rank ? (const void *)((const char *)sendbuf + off) : s->data;
-      memcpy((char *)recvbuf + displs[w] + off, src, min_sz(s->len, room));
+      psw__copy((char *)recvbuf + displs[w] + off, src, min_sz(s->len, room));
     }
     if (!more)
       return 0;
@@ -116,7 +118,7 @@ int psw__shm_reduce(struct psw_shm_group *g, int rank, uint64_t *step,
     int b = (int)((*step)++ & 1);
     struct psw_shm_slot *mine = psw__shm_slot(g, b, rank);
     /* Copy in before anything is written to recvbuf: in-place safe. */
-    memcpy(mine->data, (const char *)sendbuf + off * esz, c * esz);
+    psw__copy(mine->data, (const char *)sendbuf + off * esz, c * esz);
     int rc = psw__shm_barrier(g);
     if (rc)
       return rc;
@@ -124,7 +126,7 @@ int psw__shm_reduce(struct psw_shm_group *g, int rank, uint64_t *step,
       continue;
     /* Rank order on every receiver: bit-identical results everywhere. */
     char *dst = (char *)recvbuf + off * esz;
-    memcpy(dst, psw__shm_slot(g, b, 0)->data, c * esz);
+    psw__copy(dst, psw__shm_slot(g, b, 0)->data, c * esz);
     for (int w = 1; w < g->n; w++)
       psw__op_apply(dst, psw__shm_slot(g, b, w)->data, c, type, op);
   }
