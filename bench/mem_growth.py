@@ -2,6 +2,7 @@
 """Peak memory of `parsweep run` as the number of samples grows.
 
 usage: mem_growth.py PARSWEEP PLUGIN.so [N ...] [--backend fork] [-j 2]
+                     [--launcher "mpirun --allow-run-as-root --oversubscribe -n 4"]
 
 Runs a 2-parameter grid sweep of a trivial plugin model for each N (default
 10^4 and 10^6) and prints the peak resident set of the largest process of
@@ -9,6 +10,16 @@ the run (the parent or a fork worker; getrusage(RUSAGE_CHILDREN) after each
 run, so each N runs in a fresh child of this script) and its ratio to the
 smallest N. Results stream to results.h5 in bounded blocks, so the ratio
 should stay near 1.
+
+--launcher CMD runs `CMD parsweep run ...` (split on spaces), e.g. with
+--backend mpi or hybrid (issue 4: rank 0's peak memory must not grow with
+the number of samples). RUSAGE_CHILDREN of the launcher covers mpirun and
+every rank (Open MPI starts the ranks as children of mpirun, which waits
+for them), i.e. the largest process of the job, not rank 0's. So each rank
+runs under this script as a wrapper (`mem_growth.py --rank-wrapper DIR --
+parsweep ...`) that waits for its rank and writes the rank's own peak
+(the rank and its fork workers, if any) to DIR/rss.<rank>; the table then
+shows rank 0's peak, the largest of the other ranks, and the whole job.
 """
 import argparse
 import os
@@ -47,16 +58,51 @@ def peak_kib(cmd):
     return int(out[0]), int(out[1]), float(out[2])
 
 
+def rank_wrapper(argv):
+    """`--rank-wrapper DIR -- CMD...`: run CMD (one MPI rank), write its
+    peak RSS (KiB, over it and the descendants it waited for) to
+    DIR/rss.<rank>, exit with its status."""
+    d, cmd = argv[0], argv[2:]
+    rc = subprocess.call(cmd)
+    rank = os.environ.get("OMPI_COMM_WORLD_RANK", os.environ.get("PMIX_RANK", "x"))
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    with open(os.path.join(d, f"rss.{rank}"), "w") as f:
+        f.write(f"{rss}\n")
+    sys.exit(rc if rc >= 0 else 128 - rc)
+
+
+def rank_peaks(d):
+    """{rank: KiB} written by the wrappers."""
+    out = {}
+    for name in os.listdir(d):
+        if name.startswith("rss.") and name[4:].isdigit():
+            with open(os.path.join(d, name)) as f:
+                out[int(name[4:])] = int(f.read())
+    return out
+
+
 def main():
+    if len(sys.argv) > 3 and sys.argv[1] == "--rank-wrapper" and sys.argv[3] == "--":
+        rank_wrapper(sys.argv[2:])
     ap = argparse.ArgumentParser()
     ap.add_argument("parsweep")
     ap.add_argument("plugin")
     ap.add_argument("n", nargs="*", type=int, default=[10**4, 10**6])
     ap.add_argument("--backend", default="fork")
-    ap.add_argument("-j", default="2")
+    ap.add_argument("-j", default=None,
+                    help="workers per node (default 2 without --launcher; "
+                    "with it, none given: the mpi backend has one per rank)")
     ap.add_argument("--max-ratio", type=float, default=0,
-                    help="exit 1 when peak(N)/peak(smallest N) exceeds this")
+                    help="exit 1 when peak(N)/peak(smallest N) exceeds this "
+                    "(rank 0's peak with --launcher)")
+    ap.add_argument("--launcher", default=None,
+                    help="launcher command line, split on spaces, e.g. "
+                    "'mpirun --allow-run-as-root --oversubscribe -n 4'")
     a = ap.parse_args()
+    launcher = a.launcher.split() if a.launcher else []
+    if a.j is None and not launcher:
+        a.j = "2"
+    jobs = ["-j", a.j] if a.j is not None else []
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in a.n:
@@ -64,18 +110,40 @@ def main():
             with open(spec, "w") as f:
                 f.write(SPEC.format(na=max(n // 100, 1), plugin=os.path.abspath(a.plugin)))
             out = os.path.join(tmp, f"r{n}.h5")
-            rc, kib, wall = peak_kib([a.parsweep, "run", spec, "-o", out, "-b",
-                                      a.backend, "-j", a.j, "--quiet"])
+            cmd = [os.path.abspath(a.parsweep), "run", spec, "-o", out, "-b", a.backend,
+                   "--quiet"] + jobs
+            rdir = os.path.join(tmp, f"rss{n}")
+            if launcher:
+                os.mkdir(rdir)
+                cmd = launcher + [sys.executable, os.path.abspath(__file__),
+                                  "--rank-wrapper", rdir, "--"] + cmd
+            rc, kib, wall = peak_kib(cmd)
             if rc != 0:
                 sys.exit(f"mem_growth.py: parsweep exited {rc} for N={n}")
-            rows.append((n, kib, wall))
-    base = rows[0][1]
-    print(f"{'samples':>10} {'peak RSS (MiB)':>15} {'ratio':>7} {'wall (s)':>9} {'samples/s':>10}")
+            peaks = rank_peaks(rdir) if launcher else {}
+            if launcher and 0 not in peaks:
+                sys.exit(f"mem_growth.py: no peak from rank 0 for N={n}")
+            rows.append((n, kib, wall, peaks))
+    if launcher:
+        print(f"launcher: {' '.join(launcher)}; backend {a.backend} {' '.join(jobs)}")
+        base = rows[0][3][0]
+        print(f"{'samples':>10} {'rank 0 (MiB)':>13} {'ratio':>7} {'other ranks':>12} "
+              f"{'job max':>9} {'ratio':>7} {'wall (s)':>9} {'samples/s':>10}")
+    else:
+        base = rows[0][1]
+        print(f"{'samples':>10} {'peak RSS (MiB)':>15} {'ratio':>7} {'wall (s)':>9} {'samples/s':>10}")
     worst = 0.0
-    for n, kib, wall in rows:
-        ratio = kib / base
+    for n, kib, wall, peaks in rows:
+        if launcher:
+            r0 = peaks[0]
+            others = max([v for k, v in peaks.items() if k != 0], default=0)
+            ratio = r0 / base
+            print(f"{n:>10} {r0 / 1024:>13.1f} {ratio:>7.3f} {others / 1024:>12.1f} "
+                  f"{kib / 1024:>9.1f} {kib / rows[0][1]:>7.3f} {wall:>9.2f} {n / wall:>10.0f}")
+        else:
+            ratio = kib / base
+            print(f"{n:>10} {kib / 1024:>15.1f} {ratio:>7.3f} {wall:>9.2f} {n / wall:>10.0f}")
         worst = max(worst, ratio)
-        print(f"{n:>10} {kib / 1024:>15.1f} {ratio:>7.3f} {wall:>9.2f} {n / wall:>10.0f}")
     if a.max_ratio and worst > a.max_ratio:
         sys.exit(f"mem_growth.py: peak memory ratio {worst:.3f} > {a.max_ratio}")
 

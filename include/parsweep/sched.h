@@ -31,8 +31,10 @@ typedef int (*psw_task_rec_fn)(psw_ctx_t *ctx, uint64_t index, void *record,
 
 /* Receives every record exactly once, on the root worker's process, in a
  * collector thread of its own (one call at a time, in no particular index
- * order), while the workers go on. A non-zero return stops the loop like a
- * task error. The record is valid only during the call. */
+ * order), while the workers go on. A negative return (a psw_err_t) stops
+ * the loop like a task error; a positive one flags the record (e.g. a
+ * failed sample: flagged records are counted for opts.progress); 0 is a
+ * plain record. The record is valid only during the call. */
 typedef int (*psw_sink_fn)(uint64_t index, const void *record, void *arg);
 
 typedef struct psw_for_opts {
@@ -50,9 +52,10 @@ typedef struct psw_for_opts {
    * writer, the root. */
   int sink_per_node;
   /* Optional, with sink_per_node: called on the root, from a library
-   * thread, with the number of tasks finished so far on all nodes, about
-   * once a second and at the end. */
-  void (*progress)(uint64_t done, void *arg);
+   * thread, with the number of tasks finished so far on all nodes and how
+   * many of their records the sinks flagged, about once a second and at
+   * the end. */
+  void (*progress)(uint64_t done, uint64_t flagged, void *arg);
   void *progress_arg;
 } psw_for_opts_t;
 

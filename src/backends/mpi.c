@@ -161,7 +161,7 @@ static int mpi_loop(psw_ctx_t *c, const struct psw_loop *L) {
   if (rc) /* local resources: the others would wait for us forever */
     mpi_abort(c, rc);
   int32_t err = 0;
-  uint64_t b, e, done = 0, told = 0;
+  uint64_t b, e, done = 0, told = 0, flagged = 0, ftold = 0;
   /* Per-node sinks: every rank is its own node writer and keeps its
    * records; only counts go to the root, for progress. */
   int local = rs && L->opts.sink_per_node;
@@ -186,13 +186,15 @@ static int mpi_loop(psw_ctx_t *c, const struct psw_loop *L) {
       done++;
       if (local) {
         int src = L->opts.sink(i, own, L->opts.sink_arg);
-        if (src) {
+        if (src < 0) {
           err = src;
           break;
         }
+        flagged += src > 0;
         if (psw__mpi_now() - last >= 1.0) {
-          rc = psw__disp_progress(d, done - told);
+          rc = psw__disp_progress(d, done - told, flagged - ftold);
           told = done;
+          ftold = flagged;
           last = psw__mpi_now();
         }
       } else if (rs) {
@@ -204,7 +206,7 @@ static int mpi_loop(psw_ctx_t *c, const struct psw_loop *L) {
   }
   free(own);
   if (!rc && local && done > told)
-    rc = psw__disp_progress(d, done - told);
+    rc = psw__disp_progress(d, done - told, flagged - ftold);
   if (!rc)
     rc = psw__disp_out_flush(&st->out);
   int frc = psw__disp_fin(d);

@@ -82,8 +82,8 @@ static int serial_loop(psw_ctx_t *c, const struct psw_loop *L) {
     if (rs)
       memset(rec, 0, rs);
     rc = psw__loop_run(c, L, i, rec);
-    if (!rc && rs)
-      rc = L->opts.sink(i, rec, L->opts.sink_arg);
+    if (!rc && rs && (rc = L->opts.sink(i, rec, L->opts.sink_arg)) > 0)
+      rc = 0; /* flagged: only counted for progress elsewhere */
   }
   free(rec);
   return rc;

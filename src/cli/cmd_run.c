@@ -47,6 +47,44 @@ static int usage_error(const char *msg, const char *arg) {
   return PSW_EXIT_USAGE;
 }
 
+/* Under a launcher, ranks other than 0 stay quiet about errors every rank
+ * finds alike (a bad spec, an existing output): one message, not one per
+ * rank. The rank comes from the launcher's environment, before MPI. */
+static int launched_rank(void) {
+  static const char *const vars[] = {"PMIX_RANK", "OMPI_COMM_WORLD_RANK",
+                                     "PMI_RANK", "SLURM_PROCID"};
+  for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+    const char *v = getenv(vars[i]);
+    if (v && *v)
+      return atoi(v);
+  }
+  return 0;
+}
+
+/* The summary, printed by the process that hosted the root worker, while
+ * the manager is still up (see psw_sweep_opts_t.report). */
+static void report(const psw_sweep_stats_t *st, void *arg) {
+  const psw_sweep_opts_t *o = arg;
+  if (!st->root_here)
+    return;
+  if (o->progress != PSW_PROGRESS_NONE)
+    fprintf(
+        stderr,
+        "parsweep: %s: %llu samples (%llu evaluated now) on %s with %d "
+        "workers in %.2f s: %llu ok, %llu failed, %llu timed out, %llu "
+        "crashed, %llu not run\n",
+        o->output, (unsigned long long)st->n, (unsigned long long)st->evaluated,
+        st->backend, st->workers, st->wall_s, (unsigned long long)st->counts[1],
+        (unsigned long long)st->counts[2], (unsigned long long)st->counts[3],
+        (unsigned long long)st->counts[4], (unsigned long long)st->counts[0]);
+  if (st->interrupted)
+    fprintf(stderr,
+            "parsweep run: interrupted; every finished sample is in %s; "
+            "run again with --resume\n",
+            o->output);
+  fflush(stderr);
+}
+
 int psw__cmd_run(int argc, char **argv) {
   static const struct option longopts[] = {
       {"output", required_argument, NULL, 'o'},
@@ -109,48 +147,38 @@ int psw__cmd_run(int argc, char **argv) {
   char err[1024];
   psw_spec_t *spec = NULL;
   if (psw__spec_load(argv[optind], &spec, err, sizeof err)) {
-    fprintf(stderr, "parsweep run: %s\n", err);
+    if (!launched_rank())
+      fprintf(stderr, "parsweep run: %s\n", err);
     return PSW_EXIT_ERROR;
   }
   o.spec = spec;
   o.output = output ? output : spec->output;
   int rc = PSW_EXIT_ERROR;
   if (!o.resume && !force && access(o.output, F_OK) == 0) {
-    fprintf(stderr,
-            "parsweep run: %s exists; use --force to replace it or --resume "
-            "to complete it\n",
-            o.output);
+    if (!launched_rank())
+      fprintf(stderr,
+              "parsweep run: %s exists; use --force to replace it or --resume "
+              "to complete it\n",
+              o.output);
     goto out;
   }
   if (o.resume && access(o.output, F_OK) != 0)
     o.resume = 0; /* nothing to resume: a fresh run */
 
   psw_sweep_stats_t st;
+  o.report = report;
+  o.report_arg = &o;
   if (psw__sweep_run(&o, &st, err, sizeof err)) {
+    /* Every rank: the reason may be its own (a model that would not
+     * start there). */
     fprintf(stderr, "parsweep run: %s\n", err);
     goto out;
   }
   uint64_t bad = st.counts[2] + st.counts[3] + st.counts[4];
-  if (o.progress != PSW_PROGRESS_NONE && st.root_here)
-    fprintf(stderr,
-            "parsweep: %s: %llu samples (%llu evaluated now) on %s with %d "
-            "workers in %.2f s: %llu ok, %llu failed, %llu timed out, %llu "
-            "crashed, %llu not run\n",
-            o.output, (unsigned long long)st.n,
-            (unsigned long long)st.evaluated, st.backend, st.workers, st.wall_s,
-            (unsigned long long)st.counts[1], (unsigned long long)st.counts[2],
-            (unsigned long long)st.counts[3], (unsigned long long)st.counts[4],
-            (unsigned long long)st.counts[0]);
-  if (st.interrupted) {
-    if (st.root_here)
-      fprintf(stderr,
-              "parsweep run: interrupted; every finished sample is in %s; "
-              "run again with --resume\n",
-              o.output);
+  if (st.interrupted)
     rc = PSW_EXIT_INTERRUPTED;
-  } else {
+  else
     rc = bad ? PSW_EXIT_FAILED : PSW_EXIT_OK;
-  }
 out:
   psw__spec_free(spec);
   return rc;

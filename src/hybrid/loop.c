@@ -99,19 +99,21 @@ struct fetcher {
   int rc;
   /* Per-node sinks: tasks the node's sink has seen (collector thread), and
    * how many of them the dispatcher has been told of (fetcher thread). */
-  _Atomic uint64_t done;
-  uint64_t told;
+  _Atomic uint64_t done, flagged;
+  uint64_t told, ftold;
   double last_told;
 };
 
 /* Per-node sinks: report the node's progress about once a second. */
 static int tell_progress(struct fetcher *f, int force) {
-  uint64_t done = atomic_load(&f->done);
+  uint64_t flagged = atomic_load(&f->flagged);
+  uint64_t done = atomic_load(&f->done); /* after flagged: done >= flagged */
   double now = psw__mpi_now();
   if (done == f->told || (!force && now - f->last_told < 1.0))
     return 0;
-  int rc = psw__disp_progress(&f->h->disp, done - f->told);
+  int rc = psw__disp_progress(&f->h->disp, done - f->told, flagged - f->ftold);
   f->told = done;
+  f->ftold = flagged;
   f->last_told = now;
   return rc;
 }
@@ -124,8 +126,11 @@ struct counted {
 
 static int counted_sink(uint64_t i, const void *record, void *arg) {
   struct counted *k = arg;
+  int rc = k->o->sink(i, record, k->o->sink_arg);
+  if (rc > 0)
+    atomic_fetch_add(&k->f->flagged, 1);
   atomic_fetch_add(&k->f->done, 1);
-  return k->o->sink(i, record, k->o->sink_arg);
+  return rc < 0 ? rc : 0;
 }
 
 /* The leader's fetcher thread: keeps the node queue fed, reports a task

@@ -74,7 +74,7 @@ static void deliver(struct psw_disp *d, const unsigned char *buf,
     if (d->sink_failed)
       continue; /* after a sink error: drain, do not deliver */
     int rc = d->opts.sink(idx, buf + off + sizeof idx, d->opts.sink_arg);
-    if (rc) {
+    if (rc < 0) {
       d->sink_failed = 1;
       if (!d->err)
         d->err = rc;
@@ -119,11 +119,12 @@ static void *serve(void *p) {
       continue;
     }
     if (st.MPI_TAG == TAG_PROG) {
-      uint64_t delta;
-      memcpy(&delta, buf, sizeof delta);
-      d->done += delta;
+      uint64_t delta[2]; /* done, flagged */
+      memcpy(delta, buf, sizeof delta);
+      d->done += delta[0];
+      d->flagged += delta[1];
       if (d->opts.progress)
-        d->opts.progress(d->done, d->opts.progress_arg);
+        d->opts.progress(d->done, d->flagged, d->opts.progress_arg);
       continue;
     }
     int32_t req[2]; /* err, workers */
@@ -161,7 +162,7 @@ int psw__disp_serve_start(struct psw_disp *d, uint64_t n, int total_workers,
   d->n = n;
   d->next = 0;
   d->err = 0;
-  d->done = 0;
+  d->done = d->flagged = 0;
   d->sink_failed = 0;
   d->server_rc = 0;
   d->total_workers = total_workers;
@@ -251,11 +252,12 @@ int psw__disp_fin(struct psw_disp *d) {
   return rc ? rc : psw__mpi_wait(&r);
 }
 
-int psw__disp_progress(struct psw_disp *d, uint64_t delta) {
+int psw__disp_progress(struct psw_disp *d, uint64_t done, uint64_t flagged) {
+  uint64_t delta[2] = {done, flagged};
   MPI_Request r;
-  int rc = psw__mpi_err(MPI_Isend(&delta, (int)sizeof delta, MPI_BYTE, 0,
-                                  TAG_PROG, d->req, &r),
-                        "MPI_Isend");
+  int rc = psw__mpi_err(
+      MPI_Isend(delta, (int)sizeof delta, MPI_BYTE, 0, TAG_PROG, d->req, &r),
+      "MPI_Isend");
   return rc ? rc : psw__mpi_wait(&r);
 }
 

@@ -41,8 +41,8 @@ struct psw_disp {
   psw_for_opts_t opts;
   int32_t err;
   int sink_failed;
-  int server_rc; /* an MPI failure of the server itself */
-  uint64_t done; /* tasks reported finished (per-node sinks) */
+  int server_rc;          /* an MPI failure of the server itself */
+  uint64_t done, flagged; /* reported by per-node sinks, for progress */
 };
 
 /* Collective over `comm`: duplicate the communicators. */
@@ -68,8 +68,9 @@ int psw__disp_next(struct psw_disp *d, int32_t err, int workers, uint64_t *b,
 int psw__disp_fin(struct psw_disp *d);
 
 /* A requester whose node writes its own records (per-node sinks) tells the
- * dispatcher how many more tasks it finished, for opts.progress. */
-int psw__disp_progress(struct psw_disp *d, uint64_t delta);
+ * dispatcher how many more tasks it finished, and how many more of their
+ * records its sink flagged, for opts.progress. */
+int psw__disp_progress(struct psw_disp *d, uint64_t done, uint64_t flagged);
 
 /* Records of a requester (record_size 0: none). */
 int psw__disp_out_begin(struct psw_disp_out *o, struct psw_disp *d,

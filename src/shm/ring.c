@@ -96,7 +96,7 @@ static uint64_t drain(struct psw_collector *c) {
        * that failed gets nothing more. */
       if (!c->sink_failed) {
         int rc = o->sink(idx, e + sizeof idx, o->sink_arg);
-        if (rc) {
+        if (rc < 0) {
           c->sink_failed = 1;
           int32_t zero = 0;
           atomic_compare_exchange_strong(c->err, &zero, rc);

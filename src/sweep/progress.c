@@ -77,8 +77,9 @@ void psw__progress_step(psw_progress_t *p, int ok) {
   }
 }
 
-void psw__progress_set(psw_progress_t *p, uint64_t done) {
+void psw__progress_set(psw_progress_t *p, uint64_t done, uint64_t failed) {
   p->done = done;
+  p->failed = failed;
   if (p->mode == PSW_PROGRESS_NONE)
     return;
   double now = psw__now();

@@ -23,9 +23,9 @@ void psw__progress_init(psw_progress_t *p, FILE *out, int mode, uint64_t total);
 /* Count one sample; prints when the interval has passed. */
 void psw__progress_step(psw_progress_t *p, int ok);
 
-/* Set the count of evaluated samples (per-node writers: the total the
- * dispatcher hears of); prints when the interval has passed. */
-void psw__progress_set(psw_progress_t *p, uint64_t done);
+/* Set the counts of evaluated and failed samples (per-node writers: the
+ * totals the dispatcher hears of); prints when the interval has passed. */
+void psw__progress_set(psw_progress_t *p, uint64_t done, uint64_t failed);
 
 /* Final line. */
 void psw__progress_end(psw_progress_t *p);

@@ -167,13 +167,14 @@ static int sink(uint64_t i, const void *record, void *arg) {
     r->counts[h->status]++;
   if (!r->per_node) /* per node: the dispatcher's counts drive progress */
     psw__progress_step(&r->prog, h->status == PSW_ST_OK);
-  return 0;
+  /* A failed sample is a flagged record: counted for progress. */
+  return h->status != PSW_ST_OK;
 }
 
 /* Per-node writers: progress of all nodes, on the root. */
-static void on_progress(uint64_t done, void *arg) {
+static void on_progress(uint64_t done, uint64_t failed, void *arg) {
   struct root *r = arg;
-  psw__progress_set(&r->prog, done);
+  psw__progress_set(&r->prog, done, failed);
 }
 
 /* --resume: copy the rows an earlier run recorded into the new file. */
@@ -487,6 +488,8 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
   stats->root_here = run.sh->root_here;
   stats->n = spec->total;
   stats->wall_s = wall;
+  if (o->report)
+    o->report(stats, o->report_arg);
 out:
   psw_destroy_parallel_manager(mgr);
   free(run.done);

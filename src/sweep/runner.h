@@ -19,13 +19,20 @@ enum psw_progress_mode {
   PSW_PROGRESS_NONE,
 };
 
+struct psw_sweep_stats;
+
 typedef struct psw_sweep_opts {
   const psw_spec_t *spec;
   const char *output;  /* file to write */
   const char *backend; /* name; NULL = spec's parallel_back_end or auto */
   int workers;         /* < 0 = spec's number_of_subprocesses */
-  int resume;          /* evaluate only samples not yet in output */
-  int progress;        /* enum psw_progress_mode */
+  /* Called on every process with the outcome while the parallel manager
+   * (and MPI) is still up: under mpirun a rank that exits first may end
+   * the job, so reports must be made before any rank can exit. */
+  void (*report)(const struct psw_sweep_stats *st, void *arg);
+  void *report_arg;
+  int resume;   /* evaluate only samples not yet in output */
+  int progress; /* enum psw_progress_mode */
 } psw_sweep_opts_t;
 
 /* What happened, as every caller of psw_parallel sees it. */

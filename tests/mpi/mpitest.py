@@ -1,0 +1,243 @@
+"""Helpers shared by the parsweep tests under an MPI launcher (tests/mpi).
+
+Every test script is run by ctest as
+
+    python3 test_X.py --parsweep PATH --model PATH [--repo DIR] -- MPIRUN...
+
+where MPIRUN... is the launcher prefix (PSW_MPIRUN in CMake: mpirun
+--allow-run-as-root --oversubscribe). The scripts reuse tests/cli/clitest.py
+(checks, results reader, spec builder) and add what a launcher needs:
+
+  * mpirun(): runs `MPIRUN -n K [--tag-output] [WRAPPER] parsweep ARGS` in a
+    session of its own, so that a run past its timeout is cleaned up by the
+    ids of the processes it started (mpirun, the ranks, their children),
+  * a wrapper that records every rank's own exit status in a file and
+    exits 0 (Open MPI aborts the other ranks as soon as one exits non-zero,
+    so mpirun's own exit status tells only about the first one),
+  * tagged stderr (--tag-output): which rank printed which line.
+
+Each script works in its own temporary directory (kept when PSW_KEEP_TMP is
+set), prints what it checks and exits 0 on success, 1 on the first failed
+check (with the reason).
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "cli"))
+
+from clitest import (  # noqa: E402  (re-exported for the tests)
+    CheckFailed,
+    attr_str,
+    build_spec,
+    check,
+    describe,
+    read_results,
+    same_array,
+    step,
+    write,
+)
+
+__all__ = [
+    "CheckFailed", "attr_str", "build_spec", "check", "describe", "read_results",
+    "same_array", "step", "write", "main", "mpirun", "start_mpirun", "finish",
+    "rank_lines", "rank_exit_codes", "session_pids", "snapshot",
+]
+
+
+def parse_args(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--" not in argv:
+        sys.exit("usage: test_X.py --parsweep PATH --model PATH [--repo DIR] -- MPIRUN...")
+    cut = argv.index("--")
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--parsweep", required=True, help="the parsweep CLI")
+    ap.add_argument("--model", required=True, help="psw_cli_model")
+    ap.add_argument("--repo", default=None, help="the source tree root")
+    a = ap.parse_args(argv[:cut])
+    a.mpirun = argv[cut + 1:]
+    if not a.mpirun:
+        sys.exit("test_X.py: no launcher after --")
+    return a
+
+
+def main(test):
+    """Run test(args, tmpdir) in a fresh temporary directory."""
+    args = parse_args()
+    keep = os.environ.get("PSW_KEEP_TMP")
+    tmp = tempfile.mkdtemp(prefix="psw-mpi-")
+    t0 = time.monotonic()
+    rc = 0
+    try:
+        test(args, tmp)
+    except CheckFailed as e:
+        print(f"FAIL: {e}", flush=True)
+        rc = 1
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        rc = 1
+    finally:
+        if keep:
+            print(f"(kept {tmp})")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{'ok' if rc == 0 else 'FAILED'} in {time.monotonic() - t0:.1f} s", flush=True)
+    sys.exit(rc)
+
+
+# A rank's own exit status, whatever mpirun does with it: the wrapper runs
+# the command, writes its status to $PSW_RC_DIR/rc.<rank> and exits 0.
+WRAPPER = """#!/bin/sh
+"$@"
+rc=$?
+echo $rc > "$PSW_RC_DIR/rc.${OMPI_COMM_WORLD_RANK:-${PMIX_RANK:-x}}"
+exit 0
+"""
+
+
+def _env(extra=None):
+    e = dict(os.environ)
+    e.pop("PARSWEEP_LOG", None)
+    if extra:
+        e.update(extra)
+    return e
+
+
+def session_pids(sid):
+    """Every process of session `sid` (mpirun, its ranks, their children)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                st = f.read()
+        except OSError:
+            continue
+        fields = st[st.rindex(")") + 2:].split()
+        if int(fields[3]) == sid:  # state ppid pgrp session
+            pids.append(int(d))
+    return pids
+
+
+def _cleanup(p):
+    """After a timeout: SIGTERM to mpirun (it aborts its job), then SIGKILL
+    to whatever of its session is left, by pid."""
+    try:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=5)
+    except (subprocess.TimeoutExpired, ProcessLookupError):
+        pass
+    for pid in session_pids(p.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        p.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def _command(args, n, cmdargs, tag, rc_dir):
+    cmd = list(args.mpirun)
+    if tag:
+        cmd.append("--tag-output")
+    cmd += ["-n", str(n)]
+    if rc_dir is not None:
+        wrapper = os.path.join(rc_dir, "psw_rc_wrapper.sh")
+        if not os.path.exists(wrapper):
+            write(wrapper, WRAPPER)
+            os.chmod(wrapper, 0o755)
+        cmd.append(wrapper)
+    return cmd + [args.parsweep] + list(cmdargs)
+
+
+def start_mpirun(args, n, cmdargs, cwd, tag=False, rc_dir=None, env=None):
+    """Start `MPIRUN -n n parsweep CMDARGS` in its own session (Popen)."""
+    extra = dict(env or {})
+    if rc_dir is not None:
+        extra["PSW_RC_DIR"] = rc_dir
+    p = subprocess.Popen(
+        _command(args, n, cmdargs, tag, rc_dir),
+        cwd=cwd,
+        env=_env(extra),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    p.t0 = time.monotonic()
+    return p
+
+
+def finish(p, timeout=120):
+    """Wait for a started mpirun; returns (CompletedProcess-like, wall s).
+    Past the timeout the whole session is killed and the check fails."""
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _cleanup(p)
+        out, err = p.communicate()
+        raise CheckFailed(
+            f"{' '.join(p.args)}: still running after {timeout} s (killed)\n"
+            f"--- stderr:\n{err.decode(errors='replace')[-3000:]}"
+        )
+    wall = time.monotonic() - p.t0
+    r = subprocess.CompletedProcess(p.args, p.returncode)
+    r.stdout = out.decode(errors="replace")
+    r.stderr = err.decode(errors="replace")
+    return r, wall
+
+
+def mpirun(args, n, cmdargs, cwd, timeout=120, tag=False, rc_dir=None, env=None):
+    """Run `MPIRUN -n n [--tag-output] [wrapper] parsweep CMDARGS` to its end."""
+    return finish(start_mpirun(args, n, cmdargs, cwd, tag, rc_dir, env), timeout)
+
+
+def rank_exit_codes(rc_dir, n):
+    """{rank: exit status} written by the wrapper (missing ranks absent)."""
+    out = {}
+    for r in range(n):
+        path = os.path.join(rc_dir, f"rc.{r}")
+        if os.path.exists(path):
+            with open(path) as f:
+                out[r] = int(f.read().strip())
+    return out
+
+
+TAGGED = re.compile(r"^\[(\d+),(\d+)\]<(stdout|stderr)>:(.*)$")
+
+
+def rank_lines(text):
+    """Lines of --tag-output text: [(rank or None, stream or None, line)]."""
+    out = []
+    for ln in text.splitlines():
+        m = TAGGED.match(ln)
+        if m:
+            out.append((int(m.group(2)), m.group(3), m.group(4)))
+        else:
+            out.append((None, None, ln))
+    return out
+
+
+def snapshot(d):
+    """{name: (bytes, mtime_ns)} of every entry of directory d."""
+    out = {}
+    for name in sorted(os.listdir(d)):
+        path = os.path.join(d, name)
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                out[name] = (f.read(), os.stat(path).st_mtime_ns)
+        else:
+            out[name] = (None, None)
+    return out
