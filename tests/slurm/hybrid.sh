@@ -12,7 +12,7 @@ set -euo pipefail
 conf=$1 parsweep=$2 plugin=$3 work=$4
 supp=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lsan.supp
 # Sanitized builds: Open MPI's and libpmix's own leaks are not ours.
-export LSAN_OPTIONS="suppressions=$supp:fast_unwind_on_malloc=0"
+export LSAN_OPTIONS="suppressions=$supp:fast_unwind_on_malloc=0:print_suppressions=0"
 rm -rf "$work"
 mkdir -p "$work"
 fail() {
