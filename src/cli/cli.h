@@ -12,6 +12,14 @@ enum {
   PSW_EXIT_INTERRUPTED = 4,
 };
 
+/* Print "parsweep VERB: MSG[: ARG]" and the verb's synopsis on stderr;
+ * returns PSW_EXIT_USAGE. */
+int psw__cli_usage(const char *verb, const char *synopsis, const char *msg,
+                   const char *arg);
+
+/* Parse -j's value: a number of workers >= 0. Returns 0 or -1. */
+int psw__cli_workers(const char *s, int *out);
+
 int psw__cmd_run(int argc, char **argv);
 int psw__cmd_show(int argc, char **argv);
 int psw__cmd_info(int argc, char **argv);

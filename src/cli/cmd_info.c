@@ -36,11 +36,8 @@ static const char info_help[] =
     "PARSWEEP_TOPOLOGY); 2 usage (a malformed --topology too).\n";
 
 static int usage_error(const char *msg, const char *arg) {
-  fprintf(stderr, "parsweep info: %s%s%s\n", msg, arg ? ": " : "",
-          arg ? arg : "");
-  fprintf(stderr, "usage: parsweep info [--json] [--topology DESC] "
-                  "[-b BACKEND] [-j N]\n");
-  return PSW_EXIT_USAGE;
+  return psw__cli_usage(
+      "info", "[--json] [--topology DESC] [-b BACKEND] [-j N]", msg, arg);
 }
 
 /* --- JSON ----------------------------------------------------------------
@@ -216,15 +213,10 @@ int psw__cmd_info(int argc, char **argv) {
     case 'b':
       backend = optarg;
       break;
-    case 'j': {
-      char *end;
-      errno = 0;
-      long v = strtol(optarg, &end, 10);
-      if (errno || *end || end == optarg || v < 0 || v > INT_MAX)
+    case 'j':
+      if (psw__cli_workers(optarg, &jobs))
         return usage_error("-j needs a number of workers >= 0, not", optarg);
-      jobs = (int)v;
       break;
-    }
     case 'h':
       fputs(info_help, stdout);
       return PSW_EXIT_OK;

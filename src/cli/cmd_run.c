@@ -40,11 +40,10 @@ static const char run_help[] =
     "--resume. PARSWEEP_LOG=info|debug shows more.\n";
 
 static int usage_error(const char *msg, const char *arg) {
-  fprintf(stderr, "parsweep run: %s%s%s\n", msg, arg ? ": " : "",
-          arg ? arg : "");
-  fprintf(stderr, "usage: parsweep run SPEC.yaml [-o FILE] [-b BACKEND] "
-                  "[-j N] [--resume] [--force] [--progress|--quiet]\n");
-  return PSW_EXIT_USAGE;
+  return psw__cli_usage("run",
+                        "SPEC.yaml [-o FILE] [-b BACKEND] [-j N] [--resume] "
+                        "[--force] [--progress|--quiet]",
+                        msg, arg);
 }
 
 /* Under a launcher, ranks other than 0 stay quiet about errors every rank
@@ -109,15 +108,10 @@ int psw__cmd_run(int argc, char **argv) {
     case 'b':
       o.backend = optarg;
       break;
-    case 'j': {
-      char *end;
-      errno = 0;
-      long v = strtol(optarg, &end, 10);
-      if (errno || *end || end == optarg || v < 0 || v > INT_MAX)
+    case 'j':
+      if (psw__cli_workers(optarg, &o.workers))
         return usage_error("-j needs a number of workers >= 0, not", optarg);
-      o.workers = (int)v;
       break;
-    }
     case 'r':
       o.resume = 1;
       break;
