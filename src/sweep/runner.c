@@ -54,6 +54,7 @@ struct run {
   size_t rec_size;
   uint8_t *done; /* --resume: bit i set when sample i is recorded */
   uint64_t todo; /* samples this run evaluates */
+  char *created; /* --resume: the first run's "created", kept */
   struct shared *sh;
 };
 
@@ -241,7 +242,8 @@ static int root_begin(psw_ctx_t *ctx, struct root *r) {
   char err[512] = "";
   psw_results_meta_t meta = {.backend = psw_backend_name(psw_ctx_manager(ctx)),
                              .nodes = psw_num_nodes(ctx),
-                             .workers = psw_size(ctx)};
+                             .workers = psw_size(ctx),
+                             .created = run->created};
   int rc = 0;
   /* One run per output: the root's process holds the lock while the file
    * is written (a second run is refused even with --force). */
@@ -398,6 +400,10 @@ static int load_resume(struct run *run, char *err, size_t errlen) {
     same = !strcmp(info->params[k], run->spec->params[k].name);
   for (size_t k = 0; same && k < info->noutputs; k++)
     same = !strcmp(info->outputs[k], run->spec->outputs[k]);
+  if (same && info->created && !(run->created = strdup(info->created))) {
+    psw__results_close(f);
+    return PSW_ERR_NOMEM;
+  }
   psw__results_close(f);
   if (!same) {
     snprintf(err, errlen,
@@ -493,6 +499,7 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
 out:
   psw_destroy_parallel_manager(mgr);
   free(run.done);
+  free(run.created);
   munmap(run.sh, sizeof *run.sh);
   close(cancel[0]);
   close(cancel[1]);
