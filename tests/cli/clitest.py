@@ -45,11 +45,13 @@ def check(cond, what):
         raise CheckFailed(what)
 
 
-def main(test):
-    """Run test(args, tmpdir) in a fresh temporary directory."""
-    args = parse_args()
+def main(test, parse=None, prefix="psw-cli-"):
+    """Run test(args, tmpdir) in a fresh temporary directory (kept when
+    PSW_KEEP_TMP is set); exit 0 on success, 1 on the first failed check.
+    parse: the argument parser (default: this module's parse_args)."""
+    args = (parse or parse_args)()
     keep = os.environ.get("PSW_KEEP_TMP")
-    tmp = tempfile.mkdtemp(prefix="psw-cli-")
+    tmp = tempfile.mkdtemp(prefix=prefix)
     t0 = time.monotonic()
     rc = 0
     try:

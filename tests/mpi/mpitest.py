@@ -23,16 +23,15 @@ check (with the reason).
 import argparse
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "cli"))
 
+from clitest import main as clitest_main  # noqa: E402
 from clitest import (  # noqa: E402  (re-exported for the tests)
     CheckFailed,
     attr_str,
@@ -69,29 +68,8 @@ def parse_args(argv=None):
 
 
 def main(test):
-    """Run test(args, tmpdir) in a fresh temporary directory."""
-    args = parse_args()
-    keep = os.environ.get("PSW_KEEP_TMP")
-    tmp = tempfile.mkdtemp(prefix="psw-mpi-")
-    t0 = time.monotonic()
-    rc = 0
-    try:
-        test(args, tmp)
-    except CheckFailed as e:
-        print(f"FAIL: {e}", flush=True)
-        rc = 1
-    except Exception:
-        import traceback
-
-        traceback.print_exc()
-        rc = 1
-    finally:
-        if keep:
-            print(f"(kept {tmp})")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{'ok' if rc == 0 else 'FAILED'} in {time.monotonic() - t0:.1f} s", flush=True)
-    sys.exit(rc)
+    """Run test(args, tmpdir) as tests/cli does, with the launcher's arguments."""
+    clitest_main(test, parse=parse_args, prefix="psw-mpi-")
 
 
 # A rank's own exit status, whatever mpirun does with it: the wrapper runs
