@@ -23,5 +23,7 @@ int psw__cli_workers(const char *s, int *out);
 int psw__cmd_run(int argc, char **argv);
 int psw__cmd_show(int argc, char **argv);
 int psw__cmd_info(int argc, char **argv);
+int psw__cmd_submit(int argc, char **argv);
+int psw__cmd_status(int argc, char **argv);
 
 #endif /* PSW_CLI_H */

@@ -14,6 +14,9 @@ static const struct verb {
     {"run", psw__cmd_run, "run a sweep and write results.h5"},
     {"show", psw__cmd_show, "summarise a results file, or export it as CSV"},
     {"info", psw__cmd_info, "this machine's topology and the plan auto picks"},
+    {"submit", psw__cmd_submit, "submit a sweep as a Slurm batch job"},
+    {"status", psw__cmd_status,
+     "a Slurm job's state, or a results file's progress"},
 };
 
 static void usage(FILE *out) {

@@ -1,0 +1,582 @@
+/* parsweep submit SPEC.yaml [--template NAME] [-N NODES] [-t TIME]
+ *                 [-p PARTITION] [-A ACCOUNT] [--dry-run] [-- ARGS...]
+ *
+ * Submits a jobscripts/ template with the spec as its first argument,
+ * through libslurm (no sbatch needed). The template's #SBATCH lines are
+ * read here, as sbatch would, then -N/-t/-p/-A override them. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "psw_slurm.h"
+
+#ifndef PSW_JOBSCRIPTS_DIR
+#define PSW_JOBSCRIPTS_DIR "/usr/local/share/parsweep/jobscripts"
+#endif
+
+extern char **environ;
+
+static const char submit_synopsis[] =
+    "SPEC.yaml [--template NAME] [-N NODES] [-t TIME] [-p PARTITION] "
+    "[-A ACCOUNT] [--dry-run] [-- ARGS...]";
+
+static const char submit_help[] =
+    "usage: parsweep submit SPEC.yaml [--template NAME] [-N NODES] [-t TIME]\n"
+    "                       [-p PARTITION] [-A ACCOUNT] [--dry-run]\n"
+    "                       [-- ARGS...]\n"
+    "\n"
+    "Submit a Slurm batch job that runs the sweep of SPEC.yaml: the body of\n"
+    "an sbatch template, with the spec (absolute path) as its first\n"
+    "argument, run in the current directory with the current environment\n"
+    "(and PARSWEEP set to this parsweep when unset). Prints\n"
+    "\"Submitted batch job ID\" like sbatch.\n"
+    "\n"
+    "      --template NAME  hybrid (default), node, mpi, ...: a file when "
+    "NAME\n"
+    "                       holds a '/' or exists, else\n"
+    "                       $PARSWEEP_JOBSCRIPTS/NAME.sbatch, else\n"
+    "                       " PSW_JOBSCRIPTS_DIR "/NAME.sbatch\n"
+    "  -N, --nodes N        number of nodes\n"
+    "  -t, --time TIME      time limit: MIN, MIN:SEC, H:MIN:SEC, D-H,\n"
+    "                       D-H:MIN, D-H:MIN:SEC or UNLIMITED\n"
+    "  -p, --partition P    partition\n"
+    "  -A, --account A      account to charge\n"
+    "      --dry-run        print the script and the options, submit nothing\n"
+    "  -h, --help           this text\n"
+    "\n"
+    "ARGS after -- go to the template, which passes them to parsweep run.\n"
+    "The template's #SBATCH lines set the defaults (job name, nodes, tasks,\n"
+    "time, warning signal, output); the options above override them.\n"
+    "\n"
+    "Exit codes: 0 submitted (or --dry-run); 1 error: no such template or\n"
+    "spec, Slurm not reachable, job rejected (one line on stderr); 2 usage.\n";
+
+static int usage_error(const char *msg, const char *arg) {
+  return psw__cli_usage("submit", submit_synopsis, msg, arg);
+}
+
+static int fail(const char *fmt, const char *a, const char *b) {
+  fprintf(stderr, "parsweep submit: ");
+  fprintf(stderr, fmt, a, b ? b : "");
+  fputc('\n', stderr);
+  return PSW_EXIT_ERROR;
+}
+
+/* A count > 0 ("2", or "2-4" whose minimum is taken). */
+static int parse_count(const char *s, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || (*end && *end != '-') || v <= 0 || v > INT_MAX)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+static int parse_uint(const char *s, const char **end, long *out) {
+  char *e;
+  if (*s < '0' || *s > '9')
+    return -1;
+  errno = 0;
+  long v = strtol(s, &e, 10);
+  if (errno || v > 10000000)
+    return -1;
+  *out = v;
+  *end = e;
+  return 0;
+}
+
+/* Slurm's time formats to minutes (seconds round up); -2 unlimited. */
+static int parse_time(const char *s, long *out) {
+  if (!strcmp(s, "UNLIMITED") || !strcmp(s, "INFINITE") ||
+      !strcmp(s, "unlimited") || !strcmp(s, "infinite") || !strcmp(s, "-1")) {
+    *out = -2;
+    return 0;
+  }
+  long f[4] = {0}, days = 0;
+  int n = 0, has_days = 0;
+  const char *p = s, *e;
+  if (strchr(s, '-')) {
+    if (parse_uint(p, &e, &days) || *e != '-')
+      return -1;
+    has_days = 1;
+    p = e + 1;
+  }
+  for (;;) {
+    if (n == 3 || parse_uint(p, &e, &f[n]))
+      return -1;
+    n++;
+    if (*e == '\0')
+      break;
+    if (*e != ':')
+      return -1;
+    p = e + 1;
+  }
+  long h = 0, m = 0, sec = 0;
+  if (has_days) { /* D-H, D-H:M, D-H:M:S */
+    h = f[0];
+    m = n > 1 ? f[1] : 0;
+    sec = n > 2 ? f[2] : 0;
+  } else if (n == 1) { /* M */
+    m = f[0];
+  } else if (n == 2) { /* M:S */
+    m = f[0];
+    sec = f[1];
+  } else { /* H:M:S */
+    h = f[0];
+    m = f[1];
+    sec = f[2];
+  }
+  *out = ((days * 24 + h) * 60 + m) + (sec + 59) / 60;
+  return 0;
+}
+
+static const struct {
+  const char *name;
+  int num;
+} sigs[] = {{"HUP", 1},   {"INT", 2},   {"QUIT", 3},  {"KILL", 9},
+            {"USR1", 10}, {"USR2", 12}, {"ALRM", 14}, {"TERM", 15},
+            {"CONT", 18}, {"STOP", 19}, {"URG", 23}};
+
+/* [B:|R:]SIG[@SECONDS]: SIG a name (USR1, SIGUSR1) or a number. */
+static int parse_signal(const char *s, psw_slurm_job_t *j) {
+  char buf[64];
+  j->warn_batch = 0;
+  if (!strncmp(s, "B:", 2)) {
+    j->warn_batch = 1;
+    s += 2;
+  } else if (!strncmp(s, "R:", 2) || !strncmp(s, "RB:", 3) ||
+             !strncmp(s, "BR:", 3)) {
+    return -1;
+  }
+  snprintf(buf, sizeof buf, "%s", s);
+  char *at = strchr(buf, '@');
+  long t = 60;
+  if (at) {
+    *at = '\0';
+    const char *e;
+    if (parse_uint(at + 1, &e, &t) || *e || t > 65535)
+      return -1;
+  }
+  const char *name = strncmp(buf, "SIG", 3) ? buf : buf + 3;
+  int num = 0;
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    if (!strcmp(name, sigs[i].name))
+      num = sigs[i].num;
+  if (!num) {
+    long v;
+    const char *e;
+    if (parse_uint(name, &e, &v) || *e || v <= 0 || v > 64)
+      return -1;
+    num = (int)v;
+  }
+  j->warn_signal = num;
+  j->warn_time = (int)t;
+  return 0;
+}
+
+/* Strings the job points to (from the template or the command line). */
+struct owned {
+  char *name, *partition, *account, *std_out, *std_err, *work_dir;
+};
+
+static int set_str(char **slot, const char *v) {
+  char *c = strdup(v);
+  if (!c)
+    return -1;
+  free(*slot);
+  *slot = c;
+  return 0;
+}
+
+/* One option (as on sbatch's command line) into j. Returns 0, -1 bad
+ * value, -2 unknown option. */
+static int apply_option(const char *opt, const char *val, psw_slurm_job_t *j,
+                        struct owned *o) {
+  if (!strcmp(opt, "job-name") || !strcmp(opt, "J"))
+    return set_str(&o->name, val);
+  if (!strcmp(opt, "output") || !strcmp(opt, "o"))
+    return set_str(&o->std_out, val);
+  if (!strcmp(opt, "error") || !strcmp(opt, "e"))
+    return set_str(&o->std_err, val);
+  if (!strcmp(opt, "partition") || !strcmp(opt, "p"))
+    return set_str(&o->partition, val);
+  if (!strcmp(opt, "account") || !strcmp(opt, "A"))
+    return set_str(&o->account, val);
+  if (!strcmp(opt, "chdir") || !strcmp(opt, "D"))
+    return set_str(&o->work_dir, val);
+  if (!strcmp(opt, "nodes") || !strcmp(opt, "N"))
+    return parse_count(val, &j->nodes);
+  if (!strcmp(opt, "ntasks") || !strcmp(opt, "n"))
+    return parse_count(val, &j->ntasks);
+  if (!strcmp(opt, "ntasks-per-node"))
+    return parse_count(val, &j->ntasks_per_node);
+  if (!strcmp(opt, "ntasks-per-core"))
+    return parse_count(val, &j->ntasks_per_core);
+  if (!strcmp(opt, "cpus-per-task") || !strcmp(opt, "c"))
+    return parse_count(val, &j->cpus_per_task);
+  if (!strcmp(opt, "time") || !strcmp(opt, "t"))
+    return parse_time(val, &j->time_min);
+  if (!strcmp(opt, "signal"))
+    return parse_signal(val, j);
+  return -2;
+}
+
+/* The #SBATCH lines at the top of the script (before the first command),
+ * as sbatch reads them. */
+static int read_directives(const char *script, const char *path,
+                           psw_slurm_job_t *j, struct owned *o) {
+  const char *line = script;
+  int first = 1;
+  while (*line) {
+    const char *nl = strchr(line, '\n');
+    size_t len = nl ? (size_t)(nl - line) : strlen(line);
+    const char *p = line;
+    while (p < line + len && (*p == ' ' || *p == '\t'))
+      p++;
+    if (!(first && !strncmp(line, "#!", 2))) {
+      if (p < line + len && *p != '#')
+        break; /* the first command */
+      if (!strncmp(p, "#SBATCH", 7) && (p[7] == ' ' || p[7] == '\t')) {
+        char buf[1024];
+        size_t n = len - (size_t)(p + 7 - line);
+        if (n >= sizeof buf)
+          n = sizeof buf - 1;
+        memcpy(buf, p + 7, n);
+        buf[n] = '\0';
+        char *save = NULL;
+        for (char *tok = strtok_r(buf, " \t\r", &save); tok;
+             tok = strtok_r(NULL, " \t\r", &save)) {
+          if (tok[0] == '#')
+            break;
+          char opt[64];
+          const char *val = NULL;
+          if (!strncmp(tok, "--", 2)) {
+            char *eq = strchr(tok, '=');
+            size_t ol = eq ? (size_t)(eq - tok - 2) : strlen(tok + 2);
+            if (ol >= sizeof opt)
+              ol = sizeof opt - 1;
+            memcpy(opt, tok + 2, ol);
+            opt[ol] = '\0';
+            val = eq ? eq + 1 : NULL;
+          } else if (tok[0] == '-' && tok[1]) {
+            opt[0] = tok[1];
+            opt[1] = '\0';
+            val = tok[2] ? tok + 2 : NULL;
+          } else {
+            return fail("%s: bad #SBATCH line near '%s'", path, tok);
+          }
+          if (!val)
+            val = strtok_r(NULL, " \t\r", &save);
+          int rc = val ? apply_option(opt, val, j, o) : -1;
+          if (rc == -2)
+            return fail("%s: #SBATCH option not supported by parsweep "
+                        "submit (use sbatch): %s",
+                        path, tok);
+          if (rc)
+            return fail("%s: bad #SBATCH line: %s", path, tok);
+        }
+      }
+    }
+    first = 0;
+    if (!nl)
+      break;
+    line = nl + 1;
+  }
+  return 0;
+}
+
+static int is_file(const char *p) {
+  struct stat st;
+  return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The template's path into buf. */
+static int find_template(const char *name, char *buf, size_t len) {
+  if (strchr(name, '/') || is_file(name)) {
+    snprintf(buf, len, "%s", name);
+    return is_file(buf) ? 0 : -1;
+  }
+  const char *dir = getenv("PARSWEEP_JOBSCRIPTS");
+  if (dir && *dir) {
+    snprintf(buf, len, "%s/%s.sbatch", dir, name);
+    if (is_file(buf))
+      return 0;
+  }
+  snprintf(buf, len, "%s/%s.sbatch", PSW_JOBSCRIPTS_DIR, name);
+  return is_file(buf) ? 0 : -1;
+}
+
+static char *read_all(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  size_t cap = 8192, n = 0;
+  char *s = malloc(cap);
+  while (s) {
+    size_t r = fread(s + n, 1, cap - n - 1, f);
+    n += r;
+    if (n + 1 < cap) {
+      if (ferror(f)) {
+        free(s);
+        s = NULL;
+      }
+      break;
+    }
+    char *t = realloc(s, cap * 2);
+    if (!t) {
+      free(s);
+      s = NULL;
+      break;
+    }
+    s = t;
+    cap *= 2;
+  }
+  fclose(f);
+  if (s)
+    s[n] = '\0';
+  return s;
+}
+
+static void print_time(long min) {
+  if (min == -2)
+    printf("UNLIMITED");
+  else
+    printf("%ld-%02ld:%02ld:00", min / 1440, min / 60 % 24, min % 60);
+}
+
+static void dry_run(const psw_slurm_job_t *j, const char *tpl) {
+  printf("# parsweep submit --dry-run: the script (%s)\n", tpl);
+  fputs(j->script, stdout);
+  if (*j->script && j->script[strlen(j->script) - 1] != '\n')
+    putchar('\n');
+  printf("# parsweep submit --dry-run: the options (nothing submitted)\n");
+  printf("  --job-name=%s\n", j->name);
+  if (j->nodes > 0)
+    printf("  -N, --nodes=%ld\n", j->nodes);
+  if (j->ntasks > 0)
+    printf("  -n, --ntasks=%ld\n", j->ntasks);
+  if (j->ntasks_per_node > 0)
+    printf("  --ntasks-per-node=%ld\n", j->ntasks_per_node);
+  if (j->ntasks_per_core > 0)
+    printf("  --ntasks-per-core=%ld\n", j->ntasks_per_core);
+  if (j->cpus_per_task > 0)
+    printf("  -c, --cpus-per-task=%ld\n", j->cpus_per_task);
+  if (j->time_min != -1) {
+    printf("  -t, --time=");
+    print_time(j->time_min);
+    putchar('\n');
+  }
+  if (j->warn_signal > 0) {
+    const char *nm = NULL;
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+      if (sigs[i].num == j->warn_signal)
+        nm = sigs[i].name;
+    if (nm)
+      printf("  --signal=%s%s@%d\n", j->warn_batch ? "B:" : "", nm,
+             j->warn_time);
+    else
+      printf("  --signal=%s%d@%d\n", j->warn_batch ? "B:" : "", j->warn_signal,
+             j->warn_time);
+  }
+  if (j->partition)
+    printf("  -p, --partition=%s\n", j->partition);
+  if (j->account)
+    printf("  -A, --account=%s\n", j->account);
+  if (j->std_out)
+    printf("  -o, --output=%s\n", j->std_out);
+  if (j->std_err)
+    printf("  -e, --error=%s\n", j->std_err);
+  printf("  -D, --chdir=%s\n", j->work_dir);
+  printf("  --export=ALL (%u variables)\n", j->env_size);
+  printf("  arguments:");
+  for (uint32_t i = 0; i < j->argc; i++)
+    printf(" %s", j->argv[i]);
+  putchar('\n');
+}
+
+static int submit_job(psw_slurm_job_t *j) {
+#ifdef PSW_HAVE_SLURM
+  char err[512];
+  uint32_t id = 0;
+  int unreachable = 0;
+  if (psw__slurm_submit(j, &id, &unreachable, err, sizeof err)) {
+    fprintf(stderr, "parsweep submit: %s: %s\n",
+            unreachable ? "cannot reach Slurm" : "job rejected by Slurm", err);
+    return PSW_EXIT_ERROR;
+  }
+  printf("Submitted batch job %u\n", id);
+  return fflush(stdout) ? PSW_EXIT_ERROR : PSW_EXIT_OK;
+#else
+  (void)j;
+  fprintf(stderr, "parsweep submit: cannot reach Slurm: parsweep was built "
+                  "without Slurm support (PSW_WITH_SLURM=OFF)\n");
+  return PSW_EXIT_ERROR;
+#endif
+}
+
+int psw__cmd_submit(int argc, char **argv) {
+  enum { OPT_TEMPLATE = 256, OPT_DRY };
+  static const struct option longopts[] = {
+      {"template", required_argument, NULL, OPT_TEMPLATE},
+      {"nodes", required_argument, NULL, 'N'},
+      {"time", required_argument, NULL, 't'},
+      {"partition", required_argument, NULL, 'p'},
+      {"account", required_argument, NULL, 'A'},
+      {"dry-run", no_argument, NULL, OPT_DRY},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  const char *tname = "hybrid", *o_nodes = NULL, *o_time = NULL, *o_part = NULL,
+             *o_acct = NULL;
+  int dry = 0, c;
+  opterr = 0;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "N:t:p:A:h", longopts, NULL)) != -1) {
+    switch (c) {
+    case OPT_TEMPLATE:
+      tname = optarg;
+      break;
+    case 'N':
+      o_nodes = optarg;
+      break;
+    case 't':
+      o_time = optarg;
+      break;
+    case 'p':
+      o_part = optarg;
+      break;
+    case 'A':
+      o_acct = optarg;
+      break;
+    case OPT_DRY:
+      dry = 1;
+      break;
+    case 'h':
+      fputs(submit_help, stdout);
+      return PSW_EXIT_OK;
+    default:
+      return usage_error(optopt && strchr("NtpA", optopt)
+                             ? "option needs a value"
+                             : "unknown option",
+                         argv[optind - 1]);
+    }
+  }
+  if (optind >= argc)
+    return usage_error("no spec", NULL);
+  psw_slurm_job_t j = {.nodes = -1,
+                       .ntasks = -1,
+                       .ntasks_per_node = -1,
+                       .ntasks_per_core = -1,
+                       .cpus_per_task = -1,
+                       .time_min = -1};
+  long v;
+  if (o_nodes && parse_count(o_nodes, &v))
+    return usage_error("bad number of nodes", o_nodes);
+  if (o_time && parse_time(o_time, &v))
+    return usage_error("bad time limit", o_time);
+
+  struct owned o = {0};
+  char tpl[PATH_MAX], spec[PATH_MAX], self[PATH_MAX], cwd[PATH_MAX];
+  char *script = NULL, *parsweep_var = NULL;
+  char **args = NULL, **env = NULL;
+  int rc = PSW_EXIT_ERROR;
+  if (find_template(tname, tpl, sizeof tpl)) {
+    fail("no template '%s' (looked for %s)", tname, tpl);
+    goto out;
+  }
+  if (!realpath(argv[optind], spec) || access(spec, R_OK)) {
+    fail("%s: %s", argv[optind], strerror(errno));
+    goto out;
+  }
+  if (!getcwd(cwd, sizeof cwd)) {
+    fail("current directory: %s%s", strerror(errno), NULL);
+    goto out;
+  }
+  script = read_all(tpl);
+  if (!script) {
+    fail("%s: %s", tpl, strerror(errno));
+    goto out;
+  }
+  if (strncmp(script, "#!", 2)) {
+    fail("%s: not a batch script (no #! line)%s", tpl, NULL);
+    goto out;
+  }
+  j.script = script;
+  if (set_str(&o.name, "parsweep") || set_str(&o.work_dir, cwd) ||
+      read_directives(script, tpl, &j, &o))
+    goto out;
+  if ((o_nodes && apply_option("nodes", o_nodes, &j, &o)) ||
+      (o_time && apply_option("time", o_time, &j, &o)) ||
+      (o_part && apply_option("partition", o_part, &j, &o)) ||
+      (o_acct && apply_option("account", o_acct, &j, &o))) {
+    fail("out of memory%s%s", "", NULL);
+    goto out;
+  }
+  j.name = o.name;
+  j.work_dir = o.work_dir;
+  j.partition = o.partition;
+  j.account = o.account;
+  j.std_out = o.std_out;
+  j.std_err = o.std_err;
+
+  /* argv: the script's name, the spec, then ARGS after -- */
+  int nextra = argc - optind - 1;
+  args = calloc((size_t)nextra + 3, sizeof *args);
+  size_t nenv = 0;
+  while (environ && environ[nenv])
+    nenv++;
+  env = calloc(nenv + 2, sizeof *env);
+  if (!args || !env) {
+    fail("out of memory%s%s", "", NULL);
+    goto out;
+  }
+  args[0] = tpl;
+  args[1] = spec;
+  for (int i = 0; i < nextra; i++)
+    args[2 + i] = argv[optind + 1 + i];
+  j.argv = args;
+  j.argc = (uint32_t)nextra + 2;
+  for (size_t i = 0; i < nenv; i++)
+    env[i] = environ[i];
+  j.env = env;
+  j.env_size = (uint32_t)nenv;
+  if (!getenv("PARSWEEP")) {
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+      self[n] = '\0';
+      size_t len = strlen("PARSWEEP=") + (size_t)n + 1;
+      parsweep_var = malloc(len);
+      if (!parsweep_var) {
+        fail("out of memory%s%s", "", NULL);
+        goto out;
+      }
+      snprintf(parsweep_var, len, "PARSWEEP=%s", self);
+      env[j.env_size++] = parsweep_var;
+    }
+  }
+  if (dry) {
+    dry_run(&j, tpl);
+    rc = fflush(stdout) ? PSW_EXIT_ERROR : PSW_EXIT_OK;
+  } else {
+    rc = submit_job(&j);
+  }
+out:
+  free(script);
+  free(parsweep_var);
+  free(args);
+  free(env);
+  free(o.name);
+  free(o.partition);
+  free(o.account);
+  free(o.std_out);
+  free(o.std_err);
+  free(o.work_dir);
+  return rc;
+}
