@@ -461,12 +461,16 @@ static int spawn(psw_cmd_t *c, char **argv, int pipe_w, pid_t *pid) {
   if (rc == 0)
     rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 #endif
-  /* Own process group (for the timeout kill), default dispositions and an
-   * empty mask: a host that blocks or ignores SIGTERM/SIGPIPE (a signalfd
-   * loop, say) must not hand that to the model. */
+  /* Own process group (for the timeout kill) and default dispositions: a
+   * host that blocks or ignores SIGTERM/SIGPIPE (a signalfd loop, say) must
+   * not hand that to the model. The mask is empty but for SIGUSR1: it is
+   * parsweep's drain signal (the walltime warning), and launchers pass it
+   * to every process of a job step (srun), or to the ranks' children
+   * (mpirun), where its default action would kill the running sample. */
   sigset_t all, none;
   sigfillset(&all);
   sigemptyset(&none);
+  sigaddset(&none, SIGUSR1);
   if (rc == 0)
     rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
                                            POSIX_SPAWN_SETSIGMASK |
