@@ -53,7 +53,9 @@ static const char submit_help[] =
     "\n"
     "ARGS after -- go to the template, which passes them to parsweep run.\n"
     "The template's #SBATCH lines set the defaults (job name, nodes, tasks,\n"
-    "time, warning signal, output); the options above override them.\n"
+    "time, warning signal, output); the options above override them. The\n"
+    "warning comes at most a quarter of the time limit (at least 30 s)\n"
+    "before it.\n"
     "\n"
     "Exit codes: 0 submitted (or --dry-run); 1 error: no such template or\n"
     "spec, Slurm not reachable, job rejected (one line on stderr); 2 usage.\n";
@@ -402,6 +404,21 @@ static void dry_run(const psw_slurm_job_t *j, const char *tpl) {
   putchar('\n');
 }
 
+/* The warning is asked for at most a quarter of the time limit early (at
+ * least 30 s): the templates ask for 300 s, which under -t 5 would come at
+ * once and stop the sweep before it began (Slurm may send it up to 60 s
+ * earlier than asked, sbatch(1)). chain.sbatch applies the same rule to
+ * the jobs it submits. */
+static void fit_warning(psw_slurm_job_t *j) {
+  if (j->warn_signal <= 0 || j->time_min <= 0)
+    return;
+  long quarter = j->time_min * 15L;
+  if (quarter < 30)
+    quarter = 30;
+  if (j->warn_time > quarter)
+    j->warn_time = (int)quarter;
+}
+
 static int submit_job(psw_slurm_job_t *j) {
 #ifdef PSW_HAVE_SLURM
   char err[512];
@@ -519,6 +536,7 @@ int psw__cmd_submit(int argc, char **argv) {
     fail("out of memory%s%s", "", NULL);
     goto out;
   }
+  fit_warning(&j);
   j.name = o.name;
   j.work_dir = o.work_dir;
   j.partition = o.partition;

@@ -1,7 +1,7 @@
 /* parsweep — the external command model kind.
  *
  * Each sample runs the argv template with its placeholders replaced, through
- * posix_spawn (never a shell), in a process group of its own so that a
+ * fork and exec (never a shell), in a process group of its own so that a
  * timeout can kill the model and everything it started. Its stdout comes
  * through a pipe and is parsed line by line as it arrives (memory stays
  * bounded whatever the model prints); stdin is /dev/null, stderr is ours.
@@ -23,7 +23,6 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +49,7 @@ extern char **environ;
 struct psw_cmd {
   const psw_spec_t *spec;
   /* argv[0] resolved on PATH at open, or NULL when argv[0] holds a
-   * placeholder and is searched at each eval by posix_spawnp. */
+   * placeholder and is searched at each eval by execvpe. */
   char *path;
   char **envp;        /* NULL-terminated; all owned but the index slot */
   size_t nenv_owned;  /* envp[0..nenv_owned) are owned */
@@ -436,57 +435,85 @@ static void read_stdout(psw_cmd_t *c, int fd, int *open, double *outputs) {
 
 /* --- the child ---------------------------------------------------------- */
 
-/* Spawn argv with stdout on pipe_w. Returns 0 or an errno value. */
-static int spawn(psw_cmd_t *c, char **argv, int pipe_w, pid_t *pid) {
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t at;
-  int rc = posix_spawn_file_actions_init(&fa);
-  if (rc != 0)
-    return rc;
-  rc = posix_spawnattr_init(&at);
-  if (rc != 0) {
-    posix_spawn_file_actions_destroy(&fa);
-    return rc;
-  }
-  /* dup2 before opening fd 0, in case the pipe got fd 0 itself. */
-  rc = posix_spawn_file_actions_adddup2(&fa, pipe_w, STDOUT_FILENO);
-  if (rc == 0)
-    rc = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
-                                          O_RDONLY, 0);
-#if defined(__GLIBC__) &&                                                      \
-    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+/* The child between fork and exec: only async-signal-safe calls (the host
+ * may be multi-threaded; execvpe searches PATH without allocating). Own
+ * process group (for the timeout kill), stdout on the pipe, stdin
+ * /dev/null, no descriptor of the host's but 0-2, default dispositions
+ * and an empty mask (a host that blocks or ignores SIGTERM/SIGPIPE must not
+ * hand that to the model), except SIGUSR1: ignored. It is parsweep's drain
+ * signal (the walltime warning), and launchers send it to every process of
+ * a job step (srun) or to the ranks' children (mpirun), where its default
+ * action would kill the running sample. Ignored, not blocked: shells clear
+ * the mask when they start, and an ignored signal stays ignored across
+ * exec and in the model's own children. Failures go to err_w as errno. */
+static _Noreturn void child(const psw_cmd_t *c, char **argv, int pipe_w,
+                            int err_w) {
+  struct sigaction dfl = {.sa_handler = SIG_DFL}, ign = {.sa_handler = SIG_IGN};
+  for (int s = 1; s < NSIG; s++)
+    sigaction(s, s == SIGUSR1 ? &ign : &dfl, NULL); /* EINVAL: fine */
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  int fd;
+  if (setpgid(0, 0) != 0)
+    goto fail;
+  /* dup2 clears FD_CLOEXEC on the copy, but is a no-op when the pipe
+   * already is fd 1 (the host had closed its stdout). */
+  if (pipe_w == STDOUT_FILENO ? fcntl(pipe_w, F_SETFD, 0) != 0
+                              : dup2(pipe_w, STDOUT_FILENO) < 0)
+    goto fail;
+  if ((fd = open("/dev/null", O_RDONLY)) < 0)
+    goto fail;
+  if (fd != STDIN_FILENO && (dup2(fd, STDIN_FILENO) < 0 || close(fd) != 0))
+    goto fail;
   /* Descriptors the host leaked without O_CLOEXEC (sockets, the results
    * file, another sample's pipe) are none of the model's business, and a
-   * model's background child holding them would keep them alive. */
-  if (rc == 0)
-    rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-#endif
-  /* Own process group (for the timeout kill) and default dispositions: a
-   * host that blocks or ignores SIGTERM/SIGPIPE (a signalfd loop, say) must
-   * not hand that to the model. The mask is empty but for SIGUSR1: it is
-   * parsweep's drain signal (the walltime warning), and launchers pass it
-   * to every process of a job step (srun), or to the ranks' children
-   * (mpirun), where its default action would kill the running sample. */
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  sigaddset(&none, SIGUSR1);
-  if (rc == 0)
-    rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
-                                           POSIX_SPAWN_SETSIGMASK |
-                                           POSIX_SPAWN_SETSIGDEF);
-  if (rc == 0)
-    rc = posix_spawnattr_setpgroup(&at, 0);
-  if (rc == 0)
-    rc = posix_spawnattr_setsigmask(&at, &none);
-  if (rc == 0)
-    rc = posix_spawnattr_setsigdefault(&at, &all);
-  if (rc == 0)
-    rc = c->path ? posix_spawn(pid, c->path, &fa, &at, argv, c->envp)
-                 : posix_spawnp(pid, argv[0], &fa, &at, argv, c->envp);
-  posix_spawnattr_destroy(&at);
-  posix_spawn_file_actions_destroy(&fa);
-  return rc;
+   * model's background child holding them would keep them alive. Marked
+   * close-on-exec rather than closed: err_w must last until the exec. */
+  syscall(SYS_close_range, 3u, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
+  if (c->path)
+    execve(c->path, argv, c->envp);
+  else
+    execvpe(argv[0], argv, c->envp);
+fail:
+  fd = errno;
+  ssize_t w = write(err_w, &fd, sizeof fd);
+  (void)w;
+  _exit(127);
+}
+
+/* Start argv with stdout on pipe_w. Returns 0 or an errno value (the
+ * exec's own: ENOENT, EACCES, ...). fork and exec rather than posix_spawn,
+ * which cannot leave a signal ignored in the child (see child()). When
+ * this returns 0 the child has exec'd: the error pipe, close-on-exec,
+ * reads end-of-file. */
+static int spawn(psw_cmd_t *c, char **argv, int pipe_w, pid_t *pid) {
+  int ep[2];
+  if (pipe2(ep, O_CLOEXEC) != 0)
+    return errno;
+  pid_t p = fork();
+  if (p < 0) {
+    int e = errno;
+    close(ep[0]);
+    close(ep[1]);
+    return e;
+  }
+  if (p == 0)
+    child(c, argv, pipe_w, ep[1]);
+  close(ep[1]);
+  int e = 0;
+  ssize_t r;
+  do
+    r = read(ep[0], &e, sizeof e);
+  while (r < 0 && errno == EINTR);
+  close(ep[0]);
+  if (r == (ssize_t)sizeof e) {
+    while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+      ;
+    return e ? e : EIO;
+  }
+  *pid = p;
+  return 0;
 }
 
 /* Has pid exited? Leaves it unreaped (WNOWAIT). Sets *gone when it cannot
@@ -703,7 +730,7 @@ int psw__cmd_eval(psw_cmd_t *c, uint64_t index, const double *params,
   }
   /* Non-blocking on our end only; the model's stdout stays blocking. */
   fcntl(pfd[0], F_SETFL, fcntl(pfd[0], F_GETFL) | O_NONBLOCK);
-  pid_t pid;
+  pid_t pid = -1;
   int src = spawn(c, argv, pfd[1], &pid);
   close(pfd[1]);
   free_argv(spec, argv);

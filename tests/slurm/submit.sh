@@ -16,17 +16,9 @@ set -euo pipefail
 mode=$1 parsweep=$2 plugin=$3 repo=$4 work=$5
 supp=$repo/tests/lsan.supp
 export LSAN_OPTIONS="suppressions=$supp:fast_unwind_on_malloc=0:print_suppressions=0"
-export PARSWEEP=$parsweep PARSWEEP_JOBSCRIPTS=$repo/jobscripts
-rm -rf "$work"
-mkdir -p "$work"
-cd "$work"
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$work"/*.out "$work"/*.log; do
-    [ -f "$f" ] && { echo "--- $f"; cat "$f"; } >&2
-  done
-  exit 1
-}
+export PARSWEEP_JOBSCRIPTS=$repo/jobscripts
+. "$(dirname "$0")/workdir.sh"
+psw_workdir "$work" "$parsweep"
 cat >spec.yaml <<YAML
 parameters:
   a: {type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: 20}
@@ -69,6 +61,8 @@ dry_run_ok() {
     fail "--dry-run does not show the template"
   grep -q "nodes=1" dry.log || fail "--dry-run does not show -N"
   grep -q "time=0-00:05:00" dry.log || fail "--dry-run does not show -t"
+  # 300 s would come at once under -t 5: a quarter of the limit.
+  grep -q -- "--signal=B:USR1@75" dry.log || fail "--dry-run: warning not fitted to -t 5"
   grep -q "$work/spec.yaml" dry.log || fail "--dry-run: no spec argument"
 }
 
