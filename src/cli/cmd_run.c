@@ -156,8 +156,7 @@ int psw__cmd_run(int argc, char **argv) {
               o.output);
     goto out;
   }
-  if (o.resume && access(o.output, F_OK) != 0)
-    o.resume = 0; /* nothing to resume: a fresh run */
+  o.force = force;
 
   psw_sweep_stats_t st;
   o.report = report;

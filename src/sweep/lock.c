@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,24 +10,12 @@
 #include <unistd.h>
 
 #include "parsweep/error.h"
-
-static char *lock_path(const char *output) {
-  char *a = strdup(output), *b = strdup(output), *p = NULL;
-  if (a && b) {
-    const char *dir = dirname(a), *base = basename(b);
-    size_t n = strlen(dir) + strlen(base) + 8;
-    if ((p = malloc(n)))
-      snprintf(p, n, "%s/.%s.lock", dir, base);
-  }
-  free(a);
-  free(b);
-  return p;
-}
+#include "sweep/outfiles.h"
 
 int psw__lock_output(const char *output, psw_lock_t *lk, char *err,
                      size_t errlen) {
   lk->fd = -1;
-  if (!(lk->path = lock_path(output)))
+  if (!(lk->path = psw__outfile(output, ".lock")))
     return PSW_ERR_NOMEM;
   /* The previous holder unlinks the file when it is done: if we locked a
    * file that is no longer at the path, lock the new one instead. */

@@ -99,7 +99,9 @@ static int root_attrs(psw_results_t *r, const psw_spec_t *spec,
       psw__h5_attr_string(r->file, "spec", spec->text ? spec->text : "") < 0 ||
       psw__h5_attr_u64(r->file, "seed", spec->seed) < 0 ||
       psw__h5_attr_u64(r->file, "num_samples", r->n) < 0 ||
-      psw__h5_attr_string(r->file, "created", now) < 0)
+      psw__h5_attr_string(r->file, "created", now) < 0 ||
+      (meta->spec_hash &&
+       psw__h5_attr_string(r->file, "spec_hash", meta->spec_hash) < 0))
     return -1;
   return 0;
 }

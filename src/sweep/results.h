@@ -23,10 +23,11 @@ typedef struct psw_results_meta {
   const char *backend; /* native backend name actually used */
   int nodes;
   int workers;
-  const char *version; /* parsweep_version; NULL: PSW_VERSION_STRING */
-  size_t buffer_rows;  /* rows buffered between writes; 0: default (8Ki,
-                          fewer for wide rows). Tests lower it. */
-  const char *created; /* the "created" attribute; NULL: now */
+  const char *version;   /* parsweep_version; NULL: PSW_VERSION_STRING */
+  size_t buffer_rows;    /* rows buffered between writes; 0: default (8Ki,
+                            fewer for wide rows). Tests lower it. */
+  const char *created;   /* the "created" attribute; NULL: now */
+  const char *spec_hash; /* the "spec_hash" attribute (hex); NULL: none */
 } psw_results_meta_t;
 
 /* Create the file for `spec` (N = spec->total rows) at a temporary name

@@ -117,6 +117,7 @@ static void read_attrs(psw_results_file_t *f) {
   psw__h5_read_attr_string(f->file, "parsweep_version", &in->version);
   psw__h5_read_attr_string(f->file, "backend", &in->backend);
   psw__h5_read_attr_string(f->file, "created", &in->created);
+  psw__h5_read_attr_string(f->file, "spec_hash", &in->spec_hash);
   psw__h5_read_attr_string(f->file, "finished", &in->finished);
   psw__h5_read_attr_string(f->file, "spec", &in->spec);
   in->nodes = psw__h5_read_attr_i64(f->file, "nodes", &v) < 0 ? -1 : v;
@@ -250,6 +251,7 @@ void psw__results_close(psw_results_file_t *f) {
   free(in->version);
   free(in->backend);
   free(in->created);
+  free(in->spec_hash);
   free(in->finished);
   free(in->spec);
   free(f->values);

@@ -26,6 +26,7 @@ typedef struct psw_results_info {
   char *version;  /* parsweep_version */
   char *backend;
   char *created;
+  char *spec_hash;        /* hex; NULL in files of parsweep before 0.2 */
   char *finished;         /* set at finish */
   char *spec;             /* the YAML text */
   int64_t nodes, workers; /* -1 when absent */

@@ -20,8 +20,10 @@
 
 #include "parsweep.h"
 #include "sweep/design.h"
+#include "sweep/journal.h"
 #include "sweep/lock.h"
 #include "sweep/model.h"
+#include "sweep/outfiles.h"
 #include "sweep/progress.h"
 #include "sweep/results.h"
 #include "sweep/results_read.h"
@@ -52,9 +54,13 @@ struct run {
   const psw_sweep_opts_t *o;
   const psw_spec_t *spec;
   size_t rec_size;
-  uint8_t *done; /* --resume: bit i set when sample i is recorded */
-  uint64_t todo; /* samples this run evaluates */
-  char *created; /* --resume: the first run's "created", kept */
+  uint8_t *done;     /* --resume: bit i set when sample i is recorded */
+  uint64_t todo;     /* samples this run evaluates */
+  char *created;     /* --resume: the first run's "created", kept */
+  int have_output;   /* --resume: the output exists (rows to copy) */
+  int have_journals; /* --resume: journals of an earlier run (rows too) */
+  uint8_t hash[16];  /* psw__spec_hash */
+  char hash_hex[33];
   struct shared *sh;
 };
 
@@ -64,6 +70,7 @@ struct root {
   psw_lock_t lock;
   int per_node; /* every node writer writes its node's rows (MPI-IO) */
   psw_results_t *res;
+  psw_journal_t *journal; /* this writer's */
   psw_progress_t prog;
   uint64_t counts[5];
   int io_err;
@@ -159,7 +166,13 @@ static int sink(uint64_t i, const void *record, void *arg) {
                    .ev = {h->status, h->exit_code, h->elapsed},
                    .worker = h->worker,
                    .node = h->node};
-  int rc = psw__results_write(r->res, &row, 1);
+  /* The journal first: once there, the sample is never computed again. */
+  int rc = psw__journal_add(r->journal, &row);
+  if (rc) {
+    fail(r->run, rc, "%s", psw__journal_error(r->journal));
+    return rc;
+  }
+  rc = psw__results_write(r->res, &row, 1);
   if (rc) {
     fail(r->run, rc, "%s", "cannot write results (see the log)");
     return rc;
@@ -178,11 +191,33 @@ static void on_progress(uint64_t done, uint64_t failed, void *arg) {
   psw__progress_set(&r->prog, done, failed);
 }
 
-/* --resume: copy the rows an earlier run recorded into the new file. */
-static int copy_recorded(struct root *r, char *err, size_t errlen) {
-  const psw_spec_t *spec = r->run->spec;
+/* --resume: copy the rows earlier runs recorded (the output's, then the
+ * journals') into the new file, each index once, and only those known at
+ * load_resume (a journal being appended to now holds this run's rows). */
+struct copy {
+  struct root *r;
+  uint8_t *seen;
+};
+
+static int copy_row(struct copy *c, const psw_row_t *row) {
+  uint64_t i = row->index;
+  if (!bit(c->r->run->done, i) || bit(c->seen, i))
+    return 0;
+  c->seen[i >> 3] |= (uint8_t)(1u << (i & 7));
+  int rc = psw__results_write(c->r->res, row, 1);
+  if (!rc)
+    c->r->counts[row->ev.status]++;
+  return rc;
+}
+
+static int copy_journal_row(const psw_row_t *row, void *arg) {
+  return copy_row(arg, row);
+}
+
+static int copy_output_rows(struct copy *c, char *err, size_t errlen) {
+  const psw_spec_t *spec = c->r->run->spec;
   psw_results_file_t *f = NULL;
-  int rc = psw__results_open(r->run->o->output, &f, err, errlen);
+  int rc = psw__results_open(c->r->run->o->output, &f, err, errlen);
   if (rc)
     return rc;
   enum { BLOCK = 4096 };
@@ -219,8 +254,7 @@ static int copy_recorded(struct root *r, char *err, size_t errlen) {
                        .ev = {status[k], exit_code[k], elapsed[k]},
                        .worker = worker[k],
                        .node = node[k]};
-      rc = psw__results_write(r->res, &row, 1);
-      r->counts[status[k]]++;
+      rc = copy_row(c, &row);
     }
   }
 out:
@@ -235,6 +269,40 @@ out:
   return rc;
 }
 
+static int copy_recorded(struct root *r, char *err, size_t errlen) {
+  struct run *run = r->run;
+  struct copy c = {r, calloc(run->spec->total / 8 + 1, 1)};
+  if (!c.seen)
+    return PSW_ERR_NOMEM;
+  int rc = 0;
+  if (run->have_output)
+    rc = copy_output_rows(&c, err, errlen);
+  if (!rc && run->have_journals) {
+    psw_journal_scan_t js;
+    rc = psw__journal_scan(run->o->output, run->spec, run->hash,
+                           copy_journal_row, &c, &js, err, errlen);
+  }
+  free(c.seen);
+  return rc;
+}
+
+/* Under the lock, what runs that are gone left beside the output: their
+ * temporary results.h5 (a run killed before its rename), and with --force
+ * the journals of an interrupted run (without it, psw__sweep_run refused
+ * to start; with --resume they were read). */
+static void clean_left_behind(struct run *run) {
+  size_t n = psw__outfiles_remove(run->o->output, ".tmp.");
+  if (n)
+    psw_log(PSW_LOG_INFO, "%s: removed %zu temporary file(s) of a killed run",
+            run->o->output, n);
+  if (run->o->force && !run->o->resume &&
+      (n = psw__outfiles_remove(run->o->output, JOURNAL_PREFIX)))
+    psw_log(PSW_LOG_INFO,
+            "%s: --force: removed %zu journal(s) of an "
+            "interrupted run",
+            run->o->output, n);
+}
+
 /* A writer (the root, or every node writer with MPI-IO), before the loop:
  * the output under construction. */
 static int root_begin(psw_ctx_t *ctx, struct root *r) {
@@ -243,22 +311,31 @@ static int root_begin(psw_ctx_t *ctx, struct root *r) {
   psw_results_meta_t meta = {.backend = psw_backend_name(psw_ctx_manager(ctx)),
                              .nodes = psw_num_nodes(ctx),
                              .workers = psw_size(ctx),
-                             .created = run->created};
+                             .created = run->created,
+                             .spec_hash = run->hash_hex};
   int rc = 0;
   /* One run per output: the root's process holds the lock while the file
    * is written (a second run is refused even with --force). */
   if (psw_is_root(ctx))
     rc = psw__lock_output(run->o->output, &r->lock, err, sizeof err);
+  if (!rc && psw_is_root(ctx))
+    clean_left_behind(run);
   if (r->per_node)
     rc = psw__io_create(ctx, rc, run->o->output, run->spec, &meta, &r->res, err,
                         sizeof err);
   else if (!rc)
     rc = psw__results_create(run->o->output, run->spec, &meta, &r->res, err,
                              sizeof err);
+  /* Each writer its own journal: under MPI-IO, its node id. */
+  if (!rc)
+    rc = psw__journal_open(run->o->output, r->per_node ? psw_node_id(ctx) : 0,
+                           run->spec, run->hash, &r->journal, err, sizeof err);
   if (!rc && run->done && psw_is_root(ctx))
     rc = copy_recorded(r, err, sizeof err);
   if (rc) {
     fail(run, rc, "%s", err[0] ? err : psw_strerror(rc));
+    psw__journal_close(r->journal, NULL, 0);
+    r->journal = NULL;
     psw__results_abort(r->res);
     r->res = NULL;
     psw__unlock_output(&r->lock);
@@ -278,6 +355,15 @@ static int root_end(psw_ctx_t *ctx, struct root *r, int loop_rc,
   int rc = loop_rc == PSW_ERR_INTERRUPTED ? 0 : loop_rc;
   uint64_t totals[5];
   memcpy(totals, r->counts, sizeof totals);
+  /* Everything this writer recorded is on disk before the output is
+   * replaced. A journal write that failed during the loop failed the sink,
+   * hence the run; one failing only now is a warning: results.h5, about
+   * to be finished, holds every row anyway (and if that fails too, the
+   * journals and the earlier output stay, for --resume). */
+  if (psw__journal_close(r->journal, err, sizeof err))
+    psw_log(PSW_LOG_WARN, "%s", err);
+  r->journal = NULL;
+  err[0] = '\0';
   if (r->res && !rc && r->per_node) {
     /* Collective: the other writers wait for this one. */
     rc = psw__io_finish(ctx, r->res, r->counts, totals, err, sizeof err);
@@ -293,6 +379,13 @@ static int root_end(psw_ctx_t *ctx, struct root *r, int loop_rc,
     psw__results_abort(r->res);
   }
   r->res = NULL;
+  /* results.h5 now holds every journal's rows: drop the journals (after
+   * the rename is on disk). A kill before this leaves them: --resume reads
+   * the same rows twice, harmlessly. */
+  if (!rc && psw_is_root(ctx)) {
+    psw__outfiles_sync_dir(run->o->output);
+    psw__outfiles_remove(run->o->output, JOURNAL_PREFIX);
+  }
   psw__unlock_output(&r->lock);
   if (psw_is_root(ctx) && !rc)
     psw__progress_end(&r->prog);
@@ -369,25 +462,35 @@ out:
   return rc;
 }
 
-/* --resume: which samples does the existing output already hold? */
+/* --resume: which samples do the existing output and the journals of an
+ * interrupted run already hold? */
 struct resume_scan {
   uint8_t *done;
   uint64_t recorded;
 };
 
+static void mark(struct resume_scan *s, uint64_t i) {
+  if (!bit(s->done, i)) {
+    s->done[i >> 3] |= (uint8_t)(1u << (i & 7));
+    s->recorded++;
+  }
+}
+
 static int resume_block(void *arg, uint64_t first, const int8_t *status,
                         size_t count) {
-  struct resume_scan *s = arg;
   for (size_t k = 0; k < count; k++)
-    if (status[k] != PSW_ST_NOT_RUN) {
-      uint64_t i = first + k;
-      s->done[i >> 3] |= (uint8_t)(1u << (i & 7));
-      s->recorded++;
-    }
+    if (status[k] != PSW_ST_NOT_RUN)
+      mark(arg, first + k);
   return 0;
 }
 
-static int load_resume(struct run *run, char *err, size_t errlen) {
+static int resume_row(const psw_row_t *row, void *arg) {
+  mark(arg, row->index);
+  return 0;
+}
+
+/* The output of an earlier run: the same sweep? */
+static int check_output(struct run *run, char *err, size_t errlen) {
   psw_results_file_t *f = NULL;
   int rc = psw__results_open(run->o->output, &f, err, errlen);
   if (rc)
@@ -400,26 +503,60 @@ static int load_resume(struct run *run, char *err, size_t errlen) {
     same = !strcmp(info->params[k], run->spec->params[k].name);
   for (size_t k = 0; same && k < info->noutputs; k++)
     same = !strcmp(info->outputs[k], run->spec->outputs[k]);
-  if (same && info->created && !(run->created = strdup(info->created))) {
-    psw__results_close(f);
-    return PSW_ERR_NOMEM;
-  }
-  psw__results_close(f);
-  if (!same) {
+  if (!same)
     snprintf(err, errlen,
              "%s: cannot resume: it was written for a different sweep "
              "(samples, parameters or outputs differ from %s)",
              run->o->output, run->spec->path);
-    return PSW_ERR_INVAL;
+  else if (info->spec_hash && strcmp(info->spec_hash, run->hash_hex))
+    snprintf(err, errlen,
+             "%s: cannot resume: the spec or the model changed since it was "
+             "written (spec hash %s, %s now has %s)",
+             run->o->output, info->spec_hash, run->spec->path, run->hash_hex);
+  else if (info->created && !(run->created = strdup(info->created)))
+    rc = PSW_ERR_NOMEM;
+  if (err[0])
+    rc = PSW_ERR_INVAL;
+  psw__results_close(f);
+  return rc;
+}
+
+static int load_resume(struct run *run, char *err, size_t errlen) {
+  const char *out = run->o->output;
+  run->have_output = access(out, F_OK) == 0;
+  run->have_journals = psw__outfiles_count(out, JOURNAL_PREFIX) > 0;
+  if (!run->have_output && !run->have_journals) {
+    psw_log(PSW_LOG_INFO, "%s: nothing recorded yet: a fresh run", out);
+    return 0;
   }
+  err[0] = '\0';
+  int rc = run->have_output ? check_output(run, err, errlen) : 0;
+  if (rc)
+    return rc;
   run->done = calloc(run->spec->total / 8 + 1, 1);
   if (!run->done)
     return PSW_ERR_NOMEM;
   struct resume_scan s = {run->done, 0};
-  rc = psw__results_read_status(run->o->output, 0, resume_block, &s, NULL, err,
-                                errlen);
+  if (run->have_output && (rc = psw__results_read_status(
+                               out, 0, resume_block, &s, NULL, err, errlen)))
+    return rc;
+  uint64_t from_output = s.recorded;
+  if (run->have_journals) {
+    psw_journal_scan_t js;
+    if ((rc = psw__journal_scan(out, run->spec, run->hash, resume_row, &s, &js,
+                                err, errlen)))
+      return rc;
+    psw_log(PSW_LOG_INFO,
+            "%s: %llu samples recorded in the output, %llu more in %zu "
+            "journal(s) of an interrupted run (%llu records; %llu bytes of "
+            "torn tail dropped)",
+            out, (unsigned long long)from_output,
+            (unsigned long long)(s.recorded - from_output), js.files,
+            (unsigned long long)js.records,
+            (unsigned long long)js.dropped_bytes);
+  }
   run->todo = run->spec->total - s.recorded;
-  return rc;
+  return 0;
 }
 
 int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
@@ -446,8 +583,28 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
     return PSW_ERR_SYS;
   }
   run.cancel_rfd = cancel[0];
+  if (psw__spec_hash(spec, run.hash)) {
+    rc = PSW_ERR_NOMEM;
+    snprintf(err, errlen, "out of memory");
+    goto out;
+  }
+  psw__spec_hash_hex(run.hash, run.hash_hex);
   if (o->resume && (rc = load_resume(&run, err, errlen)))
     goto out;
+  /* Journals without --resume: an interrupted (or running) sweep of this
+   * output has finished samples that are not in it. */
+  size_t nj;
+  if (!o->resume && !o->force &&
+      (nj = psw__outfiles_count(o->output, JOURNAL_PREFIX))) {
+    snprintf(err, errlen,
+             "%s: an interrupted run left finished samples in %zu journal(s) "
+             "beside it (.%s" JOURNAL_PREFIX "*): use --resume to keep them, "
+             "or --force to discard them",
+             o->output, nj,
+             strrchr(o->output, '/') ? strrchr(o->output, '/') + 1 : o->output);
+    rc = PSW_ERR_EXISTS;
+    goto out;
+  }
 
   psw_opts_t mo;
   psw_opts_init(&mo);

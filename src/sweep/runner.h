@@ -31,7 +31,8 @@ typedef struct psw_sweep_opts {
    * the job, so reports must be made before any rank can exit. */
   void (*report)(const struct psw_sweep_stats *st, void *arg);
   void *report_arg;
-  int resume;   /* evaluate only samples not yet in output */
+  int resume;   /* evaluate only samples not yet in output or journals */
+  int force;    /* discard what an interrupted run left (journals) */
   int progress; /* enum psw_progress_mode */
 } psw_sweep_opts_t;
 

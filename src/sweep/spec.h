@@ -84,4 +84,15 @@ int psw__spec_parse(const char *path, const char *text, size_t len,
 
 void psw__spec_free(psw_spec_t *spec);
 
+/* The spec hash (spec_hash.c): of what defines the samples and what is
+ * computed for them (seed, parameters and their values, outputs, the
+ * command template and its env, the plugin's path and bytes), not of how
+ * a run goes (name, output, backend, workers, timeout, retries). Stored in
+ * results.h5 (attribute spec_hash) and the journals; --resume refuses an
+ * output whose hash differs. Returns 0, or -1 when out of memory. */
+int psw__spec_hash(const psw_spec_t *spec, uint8_t out[16]);
+
+/* hash as 32 lowercase hex digits and a NUL. */
+void psw__spec_hash_hex(const uint8_t hash[16], char hex[33]);
+
 #endif /* PSW_SWEEP_SPEC_H */

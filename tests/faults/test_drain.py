@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC §5 and the walltime drain: SIGUSR1 sent to every process of a run,
+"""Fault matrix row 7 (SPEC §5, the walltime drain): SIGUSR1 sent to every process of a run,
 as srun and mpirun deliver it (parsweep, its workers and the models they
 started, each model in its own process group), makes `parsweep run` stop
 starting samples, let the running ones finish, record every finished one
@@ -19,51 +19,15 @@ import time
 
 import numpy as np
 
-from clitest import build_spec, check, describe, main, read_results, run, step, write
+from clitest import check, describe, main, read_results, run, step
+from faultlib import descendants, evals, sh_spec
 
 N = 40
 SLEEP = 0.4
 
 
-def descendants(pid):
-    """pid and every process below it (from /proc), like a job step's."""
-    children = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(d))
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(children.get(p, []))
-    return out
-
-
-def finished(log):
-    if not os.path.exists(log):
-        return []
-    with open(log) as f:
-        return [int(x) for x in f.read().split()]
-
-
 def test(args, tmp):
-    log = os.path.join(tmp, "evals")
-    script = f'sleep {SLEEP}; echo "$1" >> {log}; echo "y=$2"'
-    spec = write(
-        os.path.join(tmp, "s.yaml"),
-        build_spec(
-            "drain",
-            [("a", f"{{type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: {N}}}")],
-            ["y"],
-            command=["/bin/sh", "-c", script, "sh", "{index}", "{a}"],
-        ),
-    )
+    spec, log = sh_spec(tmp, N, sleep=SLEEP)
     out = os.path.join(tmp, "results.h5")
     env = dict(os.environ)
     env.pop("PARSWEEP_LOG", None)
@@ -77,7 +41,7 @@ def test(args, tmp):
             stderr=subprocess.PIPE,
         )
         t0 = time.monotonic()
-        while len(finished(log)) < 3:
+        while len(evals(log)) < 3:
             check(p.poll() is None, f"the run ended early: exit {p.returncode}")
             check(time.monotonic() - t0 < 30, "3 samples not done in 30 s")
             time.sleep(0.05)
@@ -95,7 +59,7 @@ def test(args, tmp):
         check(p.returncode == 4, "drain: expected exit 4, " + describe(p))
 
     with step("the recorded samples are exactly the finished ones, all ok"):
-        done = finished(log)
+        done = evals(log)
         r = read_results(out)
         ok = np.flatnonzero(r["status"] == 1)
         check(sorted(done) == sorted(set(done)), f"a sample ran twice: {done}")
@@ -114,9 +78,9 @@ def test(args, tmp):
         r = read_results(out)
         check((r["status"] == 1).all(), f"status after resume: {r['status'].tolist()}")
         check(np.array_equal(r["outputs"]["y"], np.linspace(0, 1, N)), "y after resume")
-        done = finished(log)
+        done = evals(log)
         check(sorted(done) == list(range(N)), f"evaluations: {sorted(done)}")
 
 
 if __name__ == "__main__":
-    main(test)
+    main(test, prefix="psw-faults-")
