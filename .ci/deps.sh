@@ -11,6 +11,8 @@ PACKAGES=(
   build-essential cmake pkg-config clang
   # the sweep tool: YAML specs, samplers, results.h5
   libyaml-dev libgsl-dev libhdf5-dev hdf5-tools
+  # journal checksums and the spec hash (XXH3)
+  libxxhash-dev
   # analysis scripts and tests that read results.h5
   python3 python3-h5py python3-numpy python3-matplotlib
   # MPI and hybrid backends: Open MPI, PMIx, parallel HDF5
