@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "parsweep.h"
+#include "sweep/model.h"
 #include "sweep/runner.h"
 #include "sweep/spec.h"
 
@@ -157,6 +158,13 @@ int psw__cmd_run(int argc, char **argv) {
     goto out;
   }
   o.force = force;
+  /* Plugins run isolated in hosts that are this executable again. */
+  char self[PATH_MAX];
+  ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (sl > 0) {
+    self[sl] = '\0';
+    psw__host_set_exe(self);
+  }
 
   psw_sweep_stats_t st;
   o.report = report;

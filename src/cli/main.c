@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "parsweep.h"
+#include "sweep/model.h"
 
 static const struct verb {
   const char *name;
@@ -46,6 +47,9 @@ int main(int argc, char **argv) {
     printf("parsweep %s\n", psw_version());
     return PSW_EXIT_OK;
   }
+  /* Not a verb for users: the process a plugin runs in (model_host.c). */
+  if (!strcmp(argv[1], "__plugin-host"))
+    return psw__host_main(argc - 1, argv + 1);
   for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
     if (!strcmp(argv[1], verbs[i].name))
       return verbs[i].fn(argc - 1, argv + 1);

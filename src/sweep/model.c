@@ -1,4 +1,5 @@
-/* parsweep — one model interface over two kinds: command and plugin.
+/* parsweep — one model interface over the kinds: command, plugin (in a
+ * host process, or in the worker itself).
  *
  * This file only dispatches and enforces the rules common to both kinds
  * (argument checks, NaN outputs for a sample that is not OK); the kinds live
@@ -17,7 +18,8 @@
 
 struct psw_model_inst {
   const psw_spec_t *spec;
-  psw_cmd_t *cmd; /* exactly one of cmd and plugin */
+  psw_cmd_t *cmd; /* exactly one of cmd, host and plugin */
+  psw_host_t *host;
   psw_plugin_t *plugin;
   int cancel_fd;
 };
@@ -62,9 +64,13 @@ int psw__model_open(const psw_spec_t *spec, int worker, int rank,
     return psw__model_errf(PSW_ERR_NOMEM, err, errlen, "model: out of memory");
   m->spec = spec;
   m->cancel_fd = -1;
-  int rc = has_cmd
-               ? psw__cmd_open(spec, worker, rank, &m->cmd, err, errlen)
-               : psw__plugin_open(spec, worker, rank, &m->plugin, err, errlen);
+  int rc;
+  if (has_cmd)
+    rc = psw__cmd_open(spec, worker, rank, &m->cmd, err, errlen);
+  else if (spec->isolate && psw__host_available())
+    rc = psw__host_open(spec, worker, rank, &m->host, err, errlen);
+  else
+    rc = psw__plugin_open(spec, worker, rank, &m->plugin, err, errlen);
   if (rc != 0) {
     free(m);
     return rc;
@@ -89,9 +95,13 @@ int psw__model_eval(psw_model_inst_t *m, uint64_t index, const double *params,
   ev->status = PSW_ST_NOT_RUN;
   ev->exit_code = 0;
   ev->elapsed = 0.0;
-  int rc = m->cmd
-               ? psw__cmd_eval(m->cmd, index, params, outputs, ev, m->cancel_fd)
-               : psw__plugin_eval(m->plugin, index, params, outputs, ev);
+  int rc;
+  if (m->cmd)
+    rc = psw__cmd_eval(m->cmd, index, params, outputs, ev, m->cancel_fd);
+  else if (m->host)
+    rc = psw__host_eval(m->host, index, params, outputs, ev, m->cancel_fd);
+  else
+    rc = psw__plugin_eval(m->plugin, index, params, outputs, ev);
   /* SPEC §3: a failed sample's outputs are all NaN, even those it did
    * produce, so that results.h5 never mixes a failure with numbers. */
   if (rc != 0 || ev->status != PSW_ST_OK) {
@@ -105,6 +115,7 @@ void psw__model_close(psw_model_inst_t *m) {
   if (!m)
     return;
   psw__cmd_close(m->cmd);
+  psw__host_close(m->host);
   psw__plugin_close(m->plugin);
   free(m);
 }

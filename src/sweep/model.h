@@ -93,6 +93,21 @@ int psw__cmd_eval(psw_cmd_t *c, uint64_t index, const double *params,
                   double *outputs, psw_eval_t *ev, int cancel_fd);
 void psw__cmd_close(psw_cmd_t *c);
 
+/* The isolated plugin kind (model_host.c): the plugin kind in a host
+ * process per worker, `EXE __plugin-host SPEC WORKER RANK` (EXE set by
+ * psw__host_set_exe; until then plugins run in the worker itself). Its
+ * eval honours the timeout and the cancel fd like a command's. */
+typedef struct psw_host psw_host_t;
+void psw__host_set_exe(const char *path);
+int psw__host_available(void);
+int psw__host_open(const psw_spec_t *spec, int worker, int rank,
+                   psw_host_t **out, char *err, size_t errlen);
+int psw__host_eval(psw_host_t *h, uint64_t index, const double *params,
+                   double *outputs, psw_eval_t *ev, int cancel_fd);
+void psw__host_close(psw_host_t *h);
+/* The host's main: argv = {"__plugin-host", SPEC, WORKER, RANK}. */
+int psw__host_main(int argc, char **argv);
+
 /* The plugin kind (model_plugin.c). spec must outlive it. */
 typedef struct psw_plugin psw_plugin_t;
 int psw__plugin_open(const psw_spec_t *spec, int worker, int rank,

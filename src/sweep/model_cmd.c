@@ -34,6 +34,7 @@
 #include "model.h"
 #include "parsweep/error.h"
 #include "parsweep/log.h"
+#include "spawn.h"
 
 extern char **environ;
 
@@ -435,87 +436,6 @@ static void read_stdout(psw_cmd_t *c, int fd, int *open, double *outputs) {
 
 /* --- the child ---------------------------------------------------------- */
 
-/* The child between fork and exec: only async-signal-safe calls (the host
- * may be multi-threaded; execvpe searches PATH without allocating). Own
- * process group (for the timeout kill), stdout on the pipe, stdin
- * /dev/null, no descriptor of the host's but 0-2, default dispositions
- * and an empty mask (a host that blocks or ignores SIGTERM/SIGPIPE must not
- * hand that to the model), except SIGUSR1: ignored. It is parsweep's drain
- * signal (the walltime warning), and launchers send it to every process of
- * a job step (srun) or to the ranks' children (mpirun), where its default
- * action would kill the running sample. Ignored, not blocked: shells clear
- * the mask when they start, and an ignored signal stays ignored across
- * exec and in the model's own children. Failures go to err_w as errno. */
-static _Noreturn void child(const psw_cmd_t *c, char **argv, int pipe_w,
-                            int err_w) {
-  struct sigaction dfl = {.sa_handler = SIG_DFL}, ign = {.sa_handler = SIG_IGN};
-  for (int s = 1; s < NSIG; s++)
-    sigaction(s, s == SIGUSR1 ? &ign : &dfl, NULL); /* EINVAL: fine */
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  int fd;
-  if (setpgid(0, 0) != 0)
-    goto fail;
-  /* dup2 clears FD_CLOEXEC on the copy, but is a no-op when the pipe
-   * already is fd 1 (the host had closed its stdout). */
-  if (pipe_w == STDOUT_FILENO ? fcntl(pipe_w, F_SETFD, 0) != 0
-                              : dup2(pipe_w, STDOUT_FILENO) < 0)
-    goto fail;
-  if ((fd = open("/dev/null", O_RDONLY)) < 0)
-    goto fail;
-  if (fd != STDIN_FILENO && (dup2(fd, STDIN_FILENO) < 0 || close(fd) != 0))
-    goto fail;
-  /* Descriptors the host leaked without O_CLOEXEC (sockets, the results
-   * file, another sample's pipe) are none of the model's business, and a
-   * model's background child holding them would keep them alive. Marked
-   * close-on-exec rather than closed: err_w must last until the exec. */
-  syscall(SYS_close_range, 3u, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
-  if (c->path)
-    execve(c->path, argv, c->envp);
-  else
-    execvpe(argv[0], argv, c->envp);
-fail:
-  fd = errno;
-  ssize_t w = write(err_w, &fd, sizeof fd);
-  (void)w;
-  _exit(127);
-}
-
-/* Start argv with stdout on pipe_w. Returns 0 or an errno value (the
- * exec's own: ENOENT, EACCES, ...). fork and exec rather than posix_spawn,
- * which cannot leave a signal ignored in the child (see child()). When
- * this returns 0 the child has exec'd: the error pipe, close-on-exec,
- * reads end-of-file. */
-static int spawn(psw_cmd_t *c, char **argv, int pipe_w, pid_t *pid) {
-  int ep[2];
-  if (pipe2(ep, O_CLOEXEC) != 0)
-    return errno;
-  pid_t p = fork();
-  if (p < 0) {
-    int e = errno;
-    close(ep[0]);
-    close(ep[1]);
-    return e;
-  }
-  if (p == 0)
-    child(c, argv, pipe_w, ep[1]);
-  close(ep[1]);
-  int e = 0;
-  ssize_t r;
-  do
-    r = read(ep[0], &e, sizeof e);
-  while (r < 0 && errno == EINTR);
-  close(ep[0]);
-  if (r == (ssize_t)sizeof e) {
-    while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
-      ;
-    return e ? e : EIO;
-  }
-  *pid = p;
-  return 0;
-}
-
 /* Has pid exited? Leaves it unreaped (WNOWAIT). Sets *gone when it cannot
  * be waited for at all (the host set SIGCHLD to SIG_IGN: auto-reaped). */
 static int has_exited(pid_t pid, int *gone) {
@@ -731,7 +651,7 @@ int psw__cmd_eval(psw_cmd_t *c, uint64_t index, const double *params,
   /* Non-blocking on our end only; the model's stdout stays blocking. */
   fcntl(pfd[0], F_SETFL, fcntl(pfd[0], F_GETFL) | O_NONBLOCK);
   pid_t pid = -1;
-  int src = spawn(c, argv, pfd[1], &pid);
+  int src = psw__spawn(c->path, argv, c->envp, pfd[1], -1, &pid);
   close(pfd[1]);
   free_argv(spec, argv);
   if (src != 0) {

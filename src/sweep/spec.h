@@ -66,6 +66,7 @@ typedef struct psw_spec {
   int retries;
   char **env; /* "KEY=VALUE", NULL-terminated, may be NULL */
   size_t nenv;
+  int isolate; /* plugin in a host process of its own (default 1) */
 
   int is_grid;    /* every parameter is a grid kind */
   uint64_t total; /* N: product of axes (grid) or rows (random) */

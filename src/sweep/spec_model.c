@@ -13,10 +13,10 @@
 #include "parsweep/error.h"
 #include "spec_read.h"
 
-enum { M_COMMAND, M_PLUGIN, M_TIMEOUT, M_RETRIES, M_ENV, M_COUNT };
+enum { M_COMMAND, M_PLUGIN, M_TIMEOUT, M_RETRIES, M_ENV, M_ISOLATE, M_COUNT };
 static const char *const mkeys[M_COUNT] = {
     [M_COMMAND] = "command", [M_PLUGIN] = "plugin", [M_TIMEOUT] = "timeout",
-    [M_RETRIES] = "retries", [M_ENV] = "env",
+    [M_RETRIES] = "retries", [M_ENV] = "env",       [M_ISOLATE] = "isolate",
 };
 
 static int known_placeholder(const psw_spec_t *s, const char *name,
@@ -166,5 +166,16 @@ int psw__spec_read_model(psw__spec_rd_t *rd, const psw__spec_kv_t *model) {
   }
   if (kv[M_ENV].key && (rc = read_env(rd, kv[M_ENV].val)))
     return rc;
+  s->isolate = 1;
+  if (kv[M_ISOLATE].key) {
+    if (!kv[M_PLUGIN].key)
+      return psw__spec_fail(rd, psw__spec_line(kv[M_ISOLATE].key),
+                            "model.isolate",
+                            "only for a plugin (a command always runs in a "
+                            "process of its own)");
+    if ((rc = psw__spec_bool(rd, kv[M_ISOLATE].val, "model.isolate",
+                             &s->isolate)))
+      return rc;
+  }
   return 0;
 }

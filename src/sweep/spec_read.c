@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "parsweep/error.h"
 #include "spec_read.h"
@@ -258,6 +259,26 @@ int psw__spec_num(psw__spec_rd_t *rd, const yaml_node_t *n, const char *path,
                           "not finite: '%s' overflows a double", s);
   *out = v;
   return 0;
+}
+
+int psw__spec_bool(psw__spec_rd_t *rd, const yaml_node_t *n, const char *path,
+                   int *out) {
+  /* YAML 1.1's booleans (PyYAML's), quoted ones excluded: "true" is a
+   * string there. */
+  static const char *const yes[] = {"true", "yes", "on"};
+  static const char *const no[] = {"false", "no", "off"};
+  if (n->type == YAML_SCALAR_NODE &&
+      n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+    const char *s = (const char *)n->data.scalar.value;
+    for (size_t k = 0; k < 3; k++) {
+      if (!strcasecmp(s, yes[k]) || !strcasecmp(s, no[k])) {
+        *out = !strcasecmp(s, yes[k]);
+        return 0;
+      }
+    }
+  }
+  return psw__spec_fail(rd, psw__spec_line(n), path,
+                        "expected true or false, got %s", psw__spec_what(n));
 }
 
 int psw__spec_uint(psw__spec_rd_t *rd, const yaml_node_t *n, const char *path,

@@ -71,6 +71,8 @@ int psw__spec_num(psw__spec_rd_t *rd, const yaml_node_t *n, const char *path,
                   double *out); /* a finite number */
 int psw__spec_uint(psw__spec_rd_t *rd, const yaml_node_t *n, const char *path,
                    uint64_t max, uint64_t *out); /* 0..max */
+int psw__spec_bool(psw__spec_rd_t *rd, const yaml_node_t *n, const char *path,
+                   int *out); /* true/false (any case), yes/no, on/off */
 
 /* The sections, in spec_params.c and spec_model.c. */
 int psw__spec_read_params(psw__spec_rd_t *rd, const psw__spec_kv_t *params,
