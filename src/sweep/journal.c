@@ -361,10 +361,19 @@ struct scan {
   psw_journal_scan_t *stats;
   char *err;
   size_t errlen;
+  int rc; /* the first error (psw_err_t) */
 };
 
+static int scan_file(struct scan *s, const char *path);
+
+/* For psw__outfiles_each, whose -1 means "cannot list": stop with 1. */
 static int scan_one(const char *path, void *arg) {
   struct scan *s = arg;
+  s->rc = scan_file(s, path);
+  return s->rc ? 1 : 0;
+}
+
+static int scan_file(struct scan *s, const char *path) {
   FILE *f = fopen(path, "rbe");
   if (!f) {
     snprintf(s->err, s->errlen, "%s: %s", path, strerror(errno));
@@ -418,8 +427,10 @@ int psw__journal_scan(const char *output, const psw_spec_t *spec,
                       psw_journal_scan_t *stats, char *err, size_t errlen) {
   memset(stats, 0, sizeof *stats);
   err[0] = '\0';
-  struct scan s = {spec, hash, fn, arg, stats, err, errlen};
+  struct scan s = {spec, hash, fn, arg, stats, err, errlen, 0};
   int rc = psw__outfiles_each(output, JOURNAL_PREFIX, scan_one, &s);
+  if (s.rc)
+    return s.rc;
   if (rc < 0) {
     snprintf(err, errlen, "%s: cannot list its directory: %s", output,
              strerror(errno));
