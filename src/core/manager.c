@@ -7,6 +7,7 @@
 
 #include "internal.h"
 #include "plan.h"
+#include "shm/named.h"
 #include "topo.h"
 
 /* Names of SPEC §1 whose backend this build may lack: known, but
@@ -55,8 +56,8 @@ static const struct psw_backend *resolve_auto(void) {
   if (psw__topo_discover(&t, err, sizeof err) != 0) {
     PSW_WARN("topology discovery failed (%s); using fork", err);
   } else if (psw__plan(&t, "auto", 0, &plan) == 0) {
-    const psw_backend_t *b = plan.available ? psw_backend_lookup(plan.backend)
-                                            : NULL;
+    const psw_backend_t *b =
+        plan.available ? psw_backend_lookup(plan.backend) : NULL;
     if (b)
       be = b;
     if (plan.warn)
@@ -85,7 +86,8 @@ static void build_valid_names(void) {
   for (size_t i = 0; i < psw__nbackends && off < cap; i++) {
     off += (size_t)snprintf(valid_names + off, cap - off, "%s%s",
                             off ? " " : "", psw__backends[i]->name);
-    for (const char *const *a = psw__backends[i]->aliases; a && *a && off < cap; a++)
+    for (const char *const *a = psw__backends[i]->aliases; a && *a && off < cap;
+         a++)
       off += (size_t)snprintf(valid_names + off, cap - off, " %s", *a);
   }
   if (off < cap)
@@ -115,6 +117,8 @@ int psw_create_parallel_manager_with(psw_manager_t **mgr,
     free(m);
     return PSW_ERR_INVAL;
   }
+  /* Names in /dev/shm that runs killed at the wrong moment left behind. */
+  psw__shm_named_reap();
   int rc = backend->create(m);
   if (rc) {
     free(m);

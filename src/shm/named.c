@@ -1,9 +1,12 @@
 /* parsweep — named shared-memory groups (see named.h). */
 #include "shm/named.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -18,8 +21,10 @@ int psw__shm_named_create(int n, size_t slot_bytes, int ncpus,
   uint64_t rnd = 0;
   if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
     rnd ^= (uint64_t)getpid() << 32 ^ (uint64_t)(uintptr_t)&rnd;
-  snprintf(name, PSW_SHM_NAME_MAX, "/psw-%u-%d-%016llx", (unsigned)getuid(),
-           (int)getpid(), (unsigned long long)rnd);
+  const char *job = getenv("SLURM_JOB_ID");
+  snprintf(name, PSW_SHM_NAME_MAX, "/psw-%u-%lu-%d-%016llx", (unsigned)getuid(),
+           job ? strtoul(job, NULL, 10) : 0ul, (int)getpid(),
+           (unsigned long long)rnd);
   size_t bytes = psw__shm_group_bytes(n, slot_bytes);
   int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -64,4 +69,34 @@ int psw__shm_named_attach(const char *name, struct psw_shm_group **out) {
 
 void psw__shm_named_unlink(const char *name) {
   shm_unlink(name);
+}
+
+int psw__shm_named_reap(void) {
+  DIR *d = opendir("/dev/shm");
+  if (!d)
+    return 0;
+  char mine[32];
+  int n = snprintf(mine, sizeof mine, "psw-%u-", (unsigned)getuid()),
+      reaped = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    unsigned long job;
+    int pid, used = 0;
+    char name[300];
+    if (strncmp(e->d_name, mine, (size_t)n) ||
+        sscanf(e->d_name + n, "%lu-%d-%*16[0-9a-f]%n", &job, &pid, &used) !=
+            2 ||
+        e->d_name[n + used] != '\0' || pid <= 0)
+      continue;
+    if (kill(pid, 0) == 0 || errno != ESRCH)
+      continue; /* alive (or not ours to ask): in use */
+    snprintf(name, sizeof name, "/%s", e->d_name);
+    if (shm_unlink(name) == 0)
+      reaped++;
+  }
+  closedir(d);
+  if (reaped)
+    PSW_INFO("removed %d shared-memory name(s) of killed runs from /dev/shm",
+             reaped);
+  return reaped;
 }

@@ -50,8 +50,18 @@ void psw__h5_errf(char *err, size_t errlen, const char *fmt, ...) {
   va_start(ap, fmt);
   int n = vsnprintf(err, errlen, fmt, ap);
   va_end(ap);
+  /* The POSIX driver's description is a paragraph ("file write failed:
+   * time = ..., errno = 28, error message = 'No space left on device',
+   * ..."): its error message is what a user needs. */
+  const char *desc = w.desc, *m = strstr(w.desc, "error message = '");
+  int dlen = (int)strlen(desc);
+  if (m) {
+    desc = m + strlen("error message = '");
+    const char *q = strchr(desc, '\'');
+    dlen = q ? (int)(q - desc) : (int)strlen(desc);
+  }
   if (w.found && n >= 0 && (size_t)n < errlen)
-    snprintf(err + n, errlen - (size_t)n, ": %s", w.desc);
+    snprintf(err + n, errlen - (size_t)n, ": %.*s", dlen, desc);
   /* One line: HDF5 descriptions occasionally hold a newline. */
   for (char *p = err; *p; p++)
     if (*p == '\n' || *p == '\r')

@@ -356,12 +356,19 @@ static int root_end(psw_ctx_t *ctx, struct root *r, int loop_rc,
   uint64_t totals[5];
   memcpy(totals, r->counts, sizeof totals);
   /* Everything this writer recorded is on disk before the output is
-   * replaced. A journal write that failed during the loop failed the sink,
-   * hence the run; one failing only now is a warning: results.h5, about
-   * to be finished, holds every row anyway (and if that fails too, the
-   * journals and the earlier output stay, for --resume). */
-  if (psw__journal_close(r->journal, err, sizeof err))
-    psw_log(PSW_LOG_WARN, "%s", err);
+   * replaced. A journal that could not be written fails the run: the
+   * earlier output stays, and the journal's intact records are what
+   * --resume keeps. Under MPI-IO the writers still finish together (a
+   * collective): there the file, complete, is kept, and the journals are
+   * not needed any more. */
+  if (psw__journal_close(r->journal, err, sizeof err) && !rc) {
+    if (r->per_node) {
+      psw_log(PSW_LOG_INFO, "%s", err);
+    } else {
+      fail(run, PSW_ERR_IO, "%s", err);
+      rc = PSW_ERR_IO;
+    }
+  }
   r->journal = NULL;
   err[0] = '\0';
   if (r->res && !rc && r->per_node) {
