@@ -326,9 +326,9 @@ static int root_begin(psw_ctx_t *ctx, struct root *r) {
   else if (!rc)
     rc = psw__results_create(run->o->output, run->spec, &meta, &r->res, err,
                              sizeof err);
-  /* Each writer its own journal: under MPI-IO, its node id. */
+  /* Each writer its own journal: under MPI-IO, named by its rank. */
   if (!rc)
-    rc = psw__journal_open(run->o->output, r->per_node ? psw_node_id(ctx) : 0,
+    rc = psw__journal_open(run->o->output, r->per_node ? psw_rank(ctx) : 0,
                            run->spec, run->hash, &r->journal, err, sizeof err);
   if (!rc && run->done && psw_is_root(ctx))
     rc = copy_recorded(r, err, sizeof err);
