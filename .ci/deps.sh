@@ -9,6 +9,9 @@ set -euo pipefail
 PACKAGES=(
   # build
   build-essential cmake pkg-config clang
+  # clang's sanitizer and libFuzzer runtimes (libclang_rt.{tsan,fuzzer,asan}:
+  # only recommended by clang, and this script skips recommends)
+  libclang-rt-dev
   # the sweep tool: YAML specs, samplers, results.h5
   libyaml-dev libgsl-dev libhdf5-dev hdf5-tools
   # journal checksums and the spec hash (XXH3)

@@ -7,7 +7,10 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <errno.h>
 #include <math.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +35,22 @@ int psw__model_errf(int code, char *err, size_t errlen, const char *fmt, ...) {
     va_end(ap);
   }
   return code;
+}
+
+int psw__model_cancelled_within(int fd, double secs) {
+  if (fd < 0)
+    return 0;
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  int r;
+  do
+    r = poll(&p, 1, (int)(secs * 1000));
+  while (r < 0 && errno == EINTR);
+  return r > 0;
+}
+
+int psw__model_killed_by_cancel(int sig, int cancel_fd) {
+  return (sig == SIGTERM || sig == SIGKILL || sig == SIGINT) &&
+         psw__model_cancelled_within(cancel_fd, PSW_MODEL_CANCEL_WAIT_S);
 }
 
 double psw__model_now(void) {

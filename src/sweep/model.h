@@ -124,6 +124,19 @@ int psw__model_errf(int code, char *err, size_t errlen, const char *fmt, ...)
  * when it cannot be created, in which case the current locale is used. */
 locale_t psw__c_locale(void);
 
+/* Is fd (a cancel fd, -1: none) readable within secs? */
+int psw__model_cancelled_within(int fd, double secs);
+
+/* A model that died of signal `sig` was killed by whatever is cancelling
+ * the run, rather than crashed: a batch system's scancel or an mpirun
+ * abort signals every process of the job at once, the model included, and
+ * that sample must be run again on --resume, not recorded crashed. True
+ * for SIGTERM, SIGKILL or SIGINT when the cancel fd becomes readable
+ * within PSW_MODEL_CANCEL_WAIT_S (parsweep's own handler got the signal at
+ * the same moment). */
+#define PSW_MODEL_CANCEL_WAIT_S 0.2
+int psw__model_killed_by_cancel(int sig, int cancel_fd);
+
 /* CLOCK_MONOTONIC in seconds. */
 double psw__model_now(void);
 

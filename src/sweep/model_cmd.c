@@ -462,10 +462,7 @@ static int ms_until(double t, double now) {
 }
 
 static int cancel_ready(int fd) {
-  if (fd < 0)
-    return 0;
-  struct pollfd p = {.fd = fd, .events = POLLIN};
-  return poll(&p, 1, 0) > 0;
+  return psw__model_cancelled_within(fd, 0);
 }
 
 /* What happened to the child, from the event loop to the status. */
@@ -678,7 +675,10 @@ int psw__cmd_eval(psw_cmd_t *c, uint64_t index, const double *params,
             strerror(sys_err));
     return PSW_ERR_SYS;
   }
-  if (r.cancelled && !r.timed_out) {
+  if ((r.cancelled ||
+       (!r.gone && WIFSIGNALED(r.wstatus) &&
+        psw__model_killed_by_cancel(WTERMSIG(r.wstatus), cancel_fd))) &&
+      !r.timed_out) {
     ev->status = PSW_ST_NOT_RUN;
     return PSW_ERR_INTERRUPTED;
   }

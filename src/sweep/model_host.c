@@ -229,6 +229,11 @@ int psw__host_eval(psw_host_t *h, uint64_t index, const double *params,
     ev->status = PSW_ST_NOT_RUN;
     return PSW_ERR_INTERRUPTED;
   }
+  if (!timed_out && WIFSIGNALED(st) &&
+      psw__model_killed_by_cancel(WTERMSIG(st), cancel_fd)) {
+    ev->status = PSW_ST_NOT_RUN;
+    return PSW_ERR_INTERRUPTED;
+  }
   ev->exit_code = WIFSIGNALED(st) ? -WTERMSIG(st) : WEXITSTATUS(st);
   ev->status = timed_out ? PSW_ST_TIMEOUT : PSW_ST_CRASHED;
   psw_log(PSW_LOG_WARN,

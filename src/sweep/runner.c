@@ -35,6 +35,7 @@ struct shared {
   _Atomic int failed; /* first worker to fail fills err */
   int root_here;      /* the root worker ran in (or under) this process */
   char err[512];
+  _Atomic int stats_set; /* stats written (by one worker) */
   psw_sweep_stats_t stats;
 };
 
@@ -458,11 +459,14 @@ static int region(psw_ctx_t *ctx, void *arg) {
    * psw_parallel (every rank under MPI) can report it and exit alike. */
   if ((rc = psw_bcast_bytes(ctx, &st, sizeof st, 0)))
     goto out;
-  /* Every worker of a process writes the same values; the root's process
-   * (or, for fork, its supervising parent) is marked to report them. */
+  /* Every worker has the same values: the first of each process (of each
+   * shared block: threads and fork workers share one) writes them; the
+   * root's process (or, for fork, its supervising parent) is marked to
+   * report them. */
   if (psw_is_root(ctx))
     run->sh->root_here = 1;
-  run->sh->stats = st;
+  if (!atomic_exchange(&run->sh->stats_set, 1))
+    run->sh->stats = st;
 out:
   psw__model_close(w.model);
   psw__design_free(w.design);

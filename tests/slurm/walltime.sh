@@ -14,6 +14,10 @@
 #          resubmitted with --resume, the last exits 0; every sample
 #          recorded ok with y right; each computed once, but for at most
 #          those in flight at a deadline (workers x (jobs - 1)).
+#   scancel  node.sbatch cancelled mid-sweep with a plain `scancel` (no
+#          warning: SIGTERM, then SIGKILL): results.h5 absent or complete;
+#          a --resume job completes it, evaluating none of the samples
+#          recorded (results.h5 or journal) at the cancel.
 # WORKDIR must be visible from both nodes (not /tmp).
 set -euo pipefail
 mode=$1 repo=$2 parsweep=$3 work=$4
@@ -107,8 +111,51 @@ chain)
   [ "$twice" -le $((4 * (jobs - 1))) ] ||
     fail "$twice samples computed twice over $jobs jobs"
   ;;
+scancel)
+  spec 200 0.3
+  job=$(sbatch --parsable -t 10 -o sc.out "$repo/jobscripts/node.sbatch" \
+    spec.yaml -o sc.h5 -q) || fail "sbatch node.sbatch"
+  end=$(($(date +%s) + 120))
+  until [ -f evals ] && [ "$(wc -l <evals)" -ge 20 ]; do
+    [ "$(date +%s)" -lt "$end" ] || fail "20 samples not done in 120 s"
+    sleep 0.2
+  done
+  scancel "$job"
+  res=$("$PSW_SLURM_TOOLS/wait_job.sh" "$job" 120) || fail "wait_job: $res"
+  echo "job $job: $res after scancel"
+  [ "${res%% *}" = CANCELLED ] || fail "state ${res%% *}, expected CANCELLED"
+  # What was recorded at the cancel: the file's rows and the journal's.
+  /usr/bin/python3 - "$work" <<'PY2' >recorded || fail "reading what was recorded"
+import os, struct, sys
+import h5py
+import numpy as np
+d = sys.argv[1]
+got = set()
+if os.path.exists(f"{d}/sc.h5"):
+    with h5py.File(f"{d}/sc.h5", "r") as f:  # opens: never half-written
+        got |= set(np.flatnonzero(f["parsweep/status"][()] != 0).tolist())
+for name in os.listdir(d):
+    if name.startswith(".sc.h5.journal."):
+        data = open(f"{d}/{name}", "rb").read()
+        for off in range(64, len(data) - 56 + 1, 56):
+            got.add(struct.unpack_from("<Q", data, off)[0])
+print(" ".join(map(str, sorted(got))))
+PY2
+before=$(wc -l <evals)
+echo "recorded at the cancel: $(wc -w <recorded) samples; $before evaluated"
+set +e
+sbatch --wait -t 10 -o resume.out "$repo/jobscripts/node.sbatch" spec.yaml \
+  -o sc.h5 -q --resume >/dev/null
+rc=$?
+set -e
+[ "$rc" = 0 ] || fail "the --resume job exited $rc"
+again=$(tail -n +$((before + 1)) evals | sort | comm -12 - <(tr ' ' '\n' <recorded | sort))
+[ -z "$again" ] || fail "recorded samples evaluated again: $again"
+res=$(check sc.h5 200 complete) || fail "sc.h5: $res"
+echo "$res" | head -n 1
+  ;;
 *)
-  echo "usage: ${0##*/} drain|chain REPO PARSWEEP WORKDIR" >&2
+  echo "usage: ${0##*/} drain|chain|scancel REPO PARSWEEP WORKDIR" >&2
   exit 2
   ;;
 esac
