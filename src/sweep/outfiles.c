@@ -80,7 +80,8 @@ int psw__outfiles_each(const char *output, const char *prefix,
     errno = saved;
     goto out;
   }
-  qsort(names, n, sizeof *names, by_name);
+  if (n > 1)
+    qsort(names, n, sizeof *names, by_name);
   rc = 0;
   for (size_t k = 0; k < n && !rc; k++)
     rc = fn(names[k], arg);
