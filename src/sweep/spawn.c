@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -16,9 +17,10 @@ static int place(int fd, int target) {
   return fd == target ? fcntl(fd, F_SETFD, 0) : dup2(fd, target) < 0 ? -1 : 0;
 }
 
-/* Between fork and exec: only async-signal-safe calls (the host may be
- * multi-threaded; execvpe searches PATH without allocating). Failures go
- * to err_w as an errno value. */
+/* Between vfork and exec, on the parent's memory (it is suspended until
+ * the exec): only system calls and async-signal-safe functions, no write
+ * but to this stack (and errno); execvpe searches PATH without
+ * allocating. Failures go to err_w as an errno value. */
 static _Noreturn void child(const char *path, char *const *argv,
                             char *const *envp, int out_fd, int pass_fd,
                             int err_w) {
@@ -73,15 +75,24 @@ int psw__spawn(const char *path, char *const *argv, char *const *envp,
   int ep[2];
   if (pipe2(ep, O_CLOEXEC) != 0)
     return errno;
-  pid_t p = fork();
-  if (p < 0) {
-    int e = errno;
-    close(ep[0]);
-    close(ep[1]);
-    return e;
-  }
+  /* vfork, not fork: its cost does not grow with this process's size (a
+   * worker with a large model in memory spawns as fast as a small one),
+   * as glibc's posix_spawn does it. Every signal is blocked around it, so
+   * that none runs one of our handlers in the child before child() has
+   * reset them (the child then unblocks). */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t p = vfork();
   if (p == 0)
     child(path, argv, envp, out_fd, pass_fd, ep[1]);
+  int fork_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (p < 0) {
+    close(ep[0]);
+    close(ep[1]);
+    return fork_errno;
+  }
   close(ep[1]);
   int e = 0;
   ssize_t r;

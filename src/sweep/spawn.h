@@ -16,8 +16,9 @@
  * the model's own children.
  *
  * Returns 0 once the child has exec'd, or an errno value (the exec's own:
- * ENOENT, EACCES, ...). fork and exec rather than posix_spawn, which cannot
- * leave a signal ignored in the child. Safe in a multi-threaded host. */
+ * ENOENT, EACCES, ...). vfork and exec rather than posix_spawn, which
+ * cannot leave a signal ignored in the child. Safe in a multi-threaded
+ * host; the cost does not grow with the host's memory. */
 int psw__spawn(const char *path, char *const *argv, char *const *envp,
                int out_fd, int pass_fd, pid_t *pid);
 
