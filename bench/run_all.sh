@@ -1,0 +1,84 @@
+#!/bin/bash
+# parsweep benchmarks — run every benchmark of bench/ once and print a
+# summary table of the ratios against their baselines and whether each
+# target of issue 7 is met (docs/performance.md has the numbers).
+#
+#   bash bench/run_all.sh [BUILD_DIR] [--smoke]
+#
+# BUILD_DIR (default: build) is a configured and built tree; with
+# PSW_WITH_MPI the Open MPI baseline of B4 and dispatch_scale run too.
+# --smoke: every benchmark at its tiny size (seconds in all).
+# Full run: about two minutes on 2 cores. Each benchmark's own output goes
+# to stdout as it runs, and to $LOGDIR (default: a fresh directory under
+# /tmp, printed at the end). The summary comes last. Exit status: 0 when
+# every benchmark ran (whether or not targets are met), 1 otherwise.
+set -u
+build=build
+smoke=
+for a in "$@"; do
+  case $a in
+  --smoke) smoke=--smoke ;;
+  -h | --help)
+    sed -n '2,14p' "$0"
+    exit 0
+    ;;
+  *) build=$a ;;
+  esac
+done
+src=$(cd "$(dirname "$0")/.." && pwd)
+py=/usr/bin/python3
+mpirun=${MPIRUN:-mpirun --allow-run-as-root --oversubscribe}
+logdir=${LOGDIR:-$(mktemp -d /tmp/psw-bench.XXXXXX)}
+mkdir -p "$logdir"
+failed=0
+
+run() { # run NAME CMD...: tee the output into $logdir/NAME.log
+  local name=$1
+  shift
+  echo "=== $name: $*"
+  "$@" 2>&1 | tee "$logdir/$name.log"
+  local rc=${PIPESTATUS[0]}
+  if [ "$rc" -ne 0 ]; then
+    echo "=== $name FAILED (exit $rc)"
+    failed=1
+  fi
+  echo
+  return "$rc"
+}
+
+b=$build/bench
+run B1.threads_dispatch "$b/threads_dispatch" $smoke
+run B4.shm_collectives "$b/shm_collectives" $smoke
+run B7.load_balance "$b/load_balance" $smoke
+if [ -x "$b/dispatch_scale" ]; then
+  if [ -n "$smoke" ]; then
+    run dispatch_scale $mpirun -n 3 "$b/dispatch_scale" --smoke
+  else
+    run dispatch_scale $mpirun -n 8 "$b/dispatch_scale" --n 1000000 --reps 5
+  fi
+fi
+if [ -x "$build/src/cli/parsweep" ] && [ -e "$b/libtrivial_plugin.so" ]; then
+  if [ -n "$smoke" ]; then
+    sizes="1000 10000"
+  else
+    sizes="10000 1000000"
+  fi
+  (cd "$logdir" && run mem_growth $py "$src/bench/mem_growth.py" \
+    "$(realpath "$build/src/cli/parsweep")" \
+    "$(realpath "$b/libtrivial_plugin.so")" $sizes --backend fork -j 2) ||
+    failed=1
+fi
+
+echo "=== summary (ratios: how many times better than the baseline; B7: wall / ideal)"
+printf '%-4s %-50s %10s %8s %s\n' row comparison ratio target met
+cat "$logdir"/*.log | grep '^SUMMARY|' |
+  awk -F'|' '{ printf "%-4s %-50s %10s %8s %s\n", $2, $3, $4, $5, $6 }'
+if [ -f "$logdir/mem_growth.log" ]; then
+  awk '$1 ~ /^[0-9]+$/ { last = $0 } END { split(last, f);
+    printf "%-4s %-50s %10s %8s %s\n", "mem", "peak RSS at " f[1] " samples vs smallest", f[3], "~1", "-" }' \
+    "$logdir/mem_growth.log"
+fi
+met=$(cat "$logdir"/*.log | grep -c '^SUMMARY|.*|yes$')
+missed=$(cat "$logdir"/*.log | grep -c '^SUMMARY|.*|NO$')
+echo "targets met: $met, missed: $missed; logs in $logdir"
+exit $failed
