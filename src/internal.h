@@ -3,6 +3,7 @@
 #define PSW_INTERNAL_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include "backend.h"
 #include "parsweep.h"
@@ -42,6 +43,13 @@ void psw__log(psw_log_level_t level, const char *fmt, ...)
 #define PSW_ERROR(...) psw__log(PSW_LOG_ERROR, __VA_ARGS__)
 #define PSW_WARN(...) psw__log(PSW_LOG_WARN, __VA_ARGS__)
 #define PSW_INFO(...) psw__log(PSW_LOG_INFO, __VA_ARGS__)
+
+/* CLOCK_MONOTONIC in seconds. */
+static inline double psw__mono_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 #define PSW_DEBUG(...) psw__log(PSW_LOG_DEBUG, __VA_ARGS__)
 
 /* memcpy that accepts NULL buffers with nothing to copy (zero counts, and

@@ -1,6 +1,7 @@
 /* The chunk sizes of guided self-scheduling (src/core/sched.h), a pure
  * function, tested exhaustively over small inputs and at the extremes. */
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -99,6 +100,29 @@ int main(void) {
         properties(rs[j], ws[i], ms[k]);
   simulate(UINT64_MAX, 7, 1);
   simulate(1ULL << 40, INT_MAX, 1ULL << 20);
+
+  /* The cap by pace: PSW_CHUNK_TARGET_S worth of tasks, at least 1, none
+   * while the pace is unknown (0, negative, NaN). */
+  int capfail = 0;
+  capfail |= psw__chunk_cap(0) != UINT64_MAX;
+  capfail |= psw__chunk_cap(-1) != UINT64_MAX;
+  capfail |= psw__chunk_cap(NAN) != UINT64_MAX;
+  capfail |= psw__chunk_cap(1e-30) != UINT64_MAX;
+  capfail |= psw__chunk_cap(1.0) != 1;     /* slow tasks: one at a time */
+  capfail |= psw__chunk_cap(0.05) != 1;    /* 50 ms tasks */
+  capfail |= psw__chunk_cap(0.001) != 5;   /* 1 ms: 5 ms worth */
+  capfail |= psw__chunk_cap(1e-6) != 5000; /* 1 us */
+  /* The fit: the cap wins over the guided size, min_chunk over the cap,
+   * remaining over both. */
+  capfail |= psw__chunk_fit(100, 5, 1, 1000) != 5;
+  capfail |= psw__chunk_fit(3, 5, 1, 1000) != 3;
+  capfail |= psw__chunk_fit(100, 5, 8, 1000) != 8;
+  capfail |= psw__chunk_fit(100, 5, 8, 6) != 6;
+  capfail |= psw__chunk_fit(100, UINT64_MAX, 1, 1000) != 100;
+  if (capfail) {
+    fprintf(stderr, "psw__chunk_cap / psw__chunk_fit: wrong value\n");
+    check__failures++;
+  }
 
   printf("test_sched: %s\n", check_failures() ? "FAILED" : "passed");
   return check_failures() ? 1 : 0;

@@ -17,3 +17,21 @@ uint64_t psw__chunk_size(uint64_t remaining, int workers, uint64_t min_chunk) {
     c = remaining;
   return c;
 }
+
+uint64_t psw__chunk_cap(double secs_per_task) {
+  if (!(secs_per_task > 0))
+    return UINT64_MAX;
+  double n = PSW_CHUNK_TARGET_S / secs_per_task;
+  if (n < 1)
+    return 1;
+  return n >= 1e18 ? UINT64_MAX : (uint64_t)n;
+}
+
+uint64_t psw__chunk_fit(uint64_t c, uint64_t cap, uint64_t min_chunk,
+                        uint64_t remaining) {
+  if (c > cap)
+    c = cap;
+  if (c < min_chunk)
+    c = min_chunk;
+  return c > remaining ? remaining : c;
+}

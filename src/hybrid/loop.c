@@ -53,7 +53,7 @@ static void bump(_Atomic uint32_t *w) {
 }
 
 /* A worker's chunk source: the node queue. */
-static int node_take(void *arg, uint64_t *b, uint64_t *e) {
+static int node_take(void *arg, uint64_t cap, uint64_t *b, uint64_t *e) {
   struct node_src *s = arg;
   struct psw_shm_group *g = s->g;
   struct psw_shm_nodeq *q = &g->nodeq;
@@ -70,6 +70,7 @@ static int node_take(void *arg, uint64_t *b, uint64_t *e) {
         uint64_t c = psw__chunk_size(end - *next, g->n, s->o->min_chunk);
         if (s->o->max_chunk && c > s->o->max_chunk)
           c = s->o->max_chunk;
+        c = psw__chunk_fit(c, cap, s->o->min_chunk, end - *next);
         *b = *next;
         *e = *next + c;
         *next += c;

@@ -42,10 +42,11 @@ int psw__shm_reduce(struct psw_shm_group *g, int rank, uint64_t *step,
                     psw_type_t type, psw_op_t op, int root);
 
 /* Where a loop's chunks come from: the group's shared counter (pool
- * backends), or hybrid's node queue fed by the dispatcher. take returns 0
+ * backends), or hybrid's node queue fed by the dispatcher. take gives at
+ * most `cap` indices (the worker's pace: psw__chunk_cap) and returns 0
  * when there is no more work for this worker. */
 struct psw_chunk_src {
-  int (*take)(void *arg, uint64_t *b, uint64_t *e);
+  int (*take)(void *arg, uint64_t cap, uint64_t *b, uint64_t *e);
   void *arg;
 };
 

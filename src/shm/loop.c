@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include "core/sched.h"
+#include "internal.h"
 #include "shm/coll.h"
 #include "shm/ring.h"
 
@@ -21,7 +22,7 @@ struct flat_src {
 };
 
 /* The pool backends' source: the group's shared counter. */
-static int flat_take(void *arg, uint64_t *begin, uint64_t *end) {
+static int flat_take(void *arg, uint64_t cap, uint64_t *begin, uint64_t *end) {
   struct flat_src *f = arg;
   if (atomic_load_explicit(&f->S->err, memory_order_relaxed) ||
       atomic_load_explicit(&f->g->abort, memory_order_relaxed))
@@ -33,6 +34,7 @@ static int flat_take(void *arg, uint64_t *begin, uint64_t *end) {
     c = psw__chunk_size(f->n - cur, f->g->n, f->o->min_chunk);
     if (f->o->max_chunk && c > f->o->max_chunk)
       c = f->o->max_chunk;
+    c = psw__chunk_fit(c, cap, f->o->min_chunk, f->n - cur);
   } while (!atomic_compare_exchange_weak_explicit(
       &f->S->next, &cur, cur + c, memory_order_relaxed, memory_order_relaxed));
   *begin = cur;
@@ -44,7 +46,11 @@ static int run_chunks(struct psw_shm_group *g, int rank, struct psw_shm_loop *S,
                       const struct psw_loop *L, const struct psw_ring_geom *geo,
                       psw_ctx_t *ctx, const struct psw_chunk_src *src) {
   uint64_t b, e;
-  while (src->take(src->arg, &b, &e)) {
+  /* One index first: how long this worker's tasks take sets its chunks'
+   * cap from then on (psw__chunk_cap). */
+  uint64_t cap = 1;
+  double t0 = psw__mono_now();
+  while (src->take(src->arg, cap, &b, &e)) {
     for (uint64_t i = b; i < e; i++) {
       void *rec = NULL;
       if (geo && !(rec = psw__ring_reserve(g, rank, geo, i)))
@@ -58,6 +64,9 @@ static int run_chunks(struct psw_shm_group *g, int rank, struct psw_shm_loop *S,
       if (geo)
         psw__ring_commit(g, rank, geo);
     }
+    double t1 = psw__mono_now();
+    cap = psw__chunk_cap((t1 - t0) / (double)(e - b));
+    t0 = t1;
   }
   return 0;
 }
