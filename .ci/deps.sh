@@ -16,6 +16,8 @@ PACKAGES=(
   libyaml-dev libgsl-dev libhdf5-dev hdf5-tools
   # journal checksums and the spec hash (XXH3)
   libxxhash-dev
+  # the elastic backend (ZeroMQ with CURVE), and a capture of its traffic
+  libzmq3-dev tcpdump
   # analysis scripts and tests that read results.h5
   python3 python3-h5py python3-numpy python3-matplotlib
   # MPI and hybrid backends: Open MPI, PMIx, parallel HDF5

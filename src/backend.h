@@ -78,6 +78,7 @@ extern const struct psw_backend psw__backend_threads;
 extern const struct psw_backend psw__backend_fork;
 extern const struct psw_backend psw__backend_mpi;
 extern const struct psw_backend psw__backend_hybrid;
+extern const struct psw_backend psw__backend_elastic;
 
 /* The backends built into this library, in the order names are listed
  * (core/registry*.c: CMake picks the file that matches the options). */

@@ -37,6 +37,25 @@ typedef struct psw_opts {
   /* Seconds that the survivors of a failed fork region may take to leave
    * the region before they are killed. 0 = default (10 s). */
   double abort_grace_s;
+  /* elastic backend (docs/elastic.md). Each NULL/0 falls back to the
+   * environment variable named, then to the default.
+   * A worker process: the endpoint file a head wrote (PSW_ELASTIC_CONNECT).
+   * When set, this manager is a worker; otherwise it is the head. */
+  const char *elastic_connect;
+  /* Head: HOST:PORT to listen on (PSW_ELASTIC_LISTEN); default the node's
+   * own address inside a Slurm job, else 127.0.0.1, on a free port. Never
+   * every interface unless asked (0.0.0.0). */
+  const char *elastic_listen;
+  /* Head: where to write the endpoint file, mode 0600, once listening
+   * (PSW_ELASTIC_ENDPOINT); removed when the manager is destroyed. */
+  const char *elastic_endpoint;
+  /* Head: workers a region waits for before it starts
+   * (PSW_ELASTIC_MIN_WORKERS, default 0). Workers that connect later join
+   * the next region, or the psw_for loop running. */
+  int elastic_min_workers;
+  /* Head: bytes handed to every worker when it joins (psw_elastic_info). */
+  const void *elastic_info;
+  size_t elastic_info_len;
 } psw_opts_t;
 
 /* Fill `opts` with defaults. */
@@ -50,6 +69,12 @@ PSW_EXTERN const psw_backend_t *psw_backend_threads(void);
 PSW_EXTERN const psw_backend_t *psw_backend_fork(void);
 PSW_EXTERN const psw_backend_t *psw_backend_mpi(void);
 PSW_EXTERN const psw_backend_t *psw_backend_hybrid(void);
+PSW_EXTERN const psw_backend_t *psw_backend_elastic(void);
+
+/* elastic worker: the bytes the head gave in opts.elastic_info, valid
+ * while the manager lives. PSW_ERR_INVAL on a head or another backend. */
+PSW_EXTERN int psw_elastic_info(const psw_manager_t *mgr, const void **data,
+                                size_t *len);
 
 /* Look a backend up by native name or alias, case-insensitively ("fork",
  * "MultiProcessing", "concurrent.futures", ...). "auto" is resolved from

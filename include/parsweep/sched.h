@@ -59,6 +59,11 @@ typedef struct psw_for_opts {
    * the end. */
   void (*progress)(uint64_t done, uint64_t flagged, void *arg);
   void *progress_arg;
+  /* Optional: once *stop is non-zero (read atomically), no new chunks are
+   * handed out; the tasks running finish and the loop returns
+   * PSW_ERR_INTERRUPTED. Backends whose workers share memory leave this to
+   * the tasks; elastic, whose head runs no tasks, needs it to drain. */
+  const int *stop;
 } psw_for_opts_t;
 
 /* Non-zero on the workers that host a node's sink in psw_for_ex with

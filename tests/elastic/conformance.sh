@@ -1,0 +1,38 @@
+#!/bin/bash
+# conformance.elastic: the conformance suite on the elastic backend, a head
+# and WORKERS worker processes of the same program on loopback, as SPEC §2
+# asks of every backend. Each process runs every case; all must pass.
+#   conformance.sh CONFORMANCE_BINARY [WORKERS]
+set -u
+bin=$1
+n=${2:-2}
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+export PSW_ELASTIC_ENDPOINT=$dir/endpoint PSW_ELASTIC_MIN_WORKERS=$n
+"$bin" elastic 0 >"$dir/head.log" 2>&1 &
+head=$!
+unset PSW_ELASTIC_ENDPOINT PSW_ELASTIC_MIN_WORKERS
+for _ in $(seq 100); do [ -e "$dir/endpoint" ] && break; sleep 0.1; done
+pids=()
+for i in $(seq "$n"); do
+  PSW_ELASTIC_CONNECT=$dir/endpoint "$bin" elastic 0 >"$dir/w$i.log" 2>&1 &
+  pids+=($!)
+done
+fail=0
+wait "$head" || fail=1
+for i in $(seq "$n"); do
+  wait "${pids[$((i - 1))]}" || fail=1
+done
+for f in "$dir"/head.log "$dir"/w*.log; do
+  echo "--- $(basename "$f")"
+  cat "$f"
+done
+# Every process ran every case and reported the region size head + n.
+for f in "$dir"/head.log "$dir"/w*.log; do
+  grep -q "conformance elastic: passed, 14 case(s)" "$f" || {
+    echo "FAIL: $(basename "$f") did not pass all 14 cases"
+    fail=1
+  }
+done
+[ -e "$dir/endpoint" ] && { echo "FAIL: the head left its endpoint file"; fail=1; }
+exit $fail
