@@ -25,5 +25,6 @@ int psw__cmd_show(int argc, char **argv);
 int psw__cmd_info(int argc, char **argv);
 int psw__cmd_submit(int argc, char **argv);
 int psw__cmd_status(int argc, char **argv);
+int psw__cmd_worker(int argc, char **argv);
 
 #endif /* PSW_CLI_H */

@@ -1,11 +1,12 @@
 /* parsweep run SPEC.yaml [-o FILE] [-b BACKEND] [-j N] [--resume] [--force]
- *              [--progress|--quiet] */
+ *              [--progress|--quiet] [--listen HOST:PORT] */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -25,9 +26,13 @@ static const char run_help[] =
     "                       results.h5)\n"
     "  -b, --backend NAME   parallel backend (default: the spec's\n"
     "                       parallel_back_end, else auto): serial, threads,\n"
-    "                       fork, auto, or an alias such as MultiProcessing\n"
+    "                       fork, mpi, hybrid, elastic, auto, or an alias\n"
+    "                       such as MultiProcessing\n"
     "  -j, --jobs N         workers per node (default: the spec's\n"
-    "                       number_of_subprocesses; 0 = every CPU)\n"
+    "                       number_of_subprocesses; 0 = every CPU); with\n"
+    "                       elastic: N local workers (default none)\n"
+    "      --listen H:P     elastic: address to listen on (default: this\n"
+    "                       node's own inside a Slurm job, else 127.0.0.1)\n"
     "      --resume         evaluate only the samples FILE does not hold yet\n"
     "      --force          replace an existing FILE (only once the new one\n"
     "                       is complete)\n"
@@ -43,7 +48,7 @@ static const char run_help[] =
 static int usage_error(const char *msg, const char *arg) {
   return psw__cli_usage("run",
                         "SPEC.yaml [-o FILE] [-b BACKEND] [-j N] [--resume] "
-                        "[--force] [--progress|--quiet]",
+                        "[--force] [--progress|--quiet] [--listen HOST:PORT]",
                         msg, arg);
 }
 
@@ -85,6 +90,37 @@ static void report(const psw_sweep_stats_t *st, void *arg) {
   fflush(stderr);
 }
 
+/* elastic -j N: N local workers, `parsweep worker` started once the
+ * endpoint file is written; they end with the sweep. */
+struct local_workers {
+  const char *self;
+  int jobs;
+  pid_t pid;
+};
+
+static int start_local_workers(psw_manager_t *mgr, const char *endpoint,
+                               void *arg) {
+  (void)mgr;
+  struct local_workers *lw = arg;
+  if (!endpoint || lw->jobs <= 0)
+    return 0;
+  char jobs[16];
+  snprintf(jobs, sizeof jobs, "%d", lw->jobs);
+  char *argv[] = {(char *)lw->self, "worker", "--connect",
+                  (char *)endpoint, "-j",     jobs,
+                  "--wait",         "10",     NULL};
+  fflush(NULL);
+  pid_t p = fork();
+  if (p < 0)
+    return PSW_ERR_SYS;
+  if (p == 0) {
+    execv(lw->self, argv);
+    _exit(127);
+  }
+  lw->pid = p;
+  return 0;
+}
+
 int psw__cmd_run(int argc, char **argv) {
   static const struct option longopts[] = {
       {"output", required_argument, NULL, 'o'},
@@ -94,6 +130,7 @@ int psw__cmd_run(int argc, char **argv) {
       {"force", no_argument, NULL, 'f'},
       {"progress", no_argument, NULL, 'p'},
       {"quiet", no_argument, NULL, 'q'},
+      {"listen", required_argument, NULL, 'l'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   psw_sweep_opts_t o = {.workers = -1, .progress = PSW_PROGRESS_AUTO};
@@ -124,6 +161,9 @@ int psw__cmd_run(int argc, char **argv) {
       break;
     case 'q':
       o.progress = PSW_PROGRESS_NONE;
+      break;
+    case 'l':
+      o.listen = optarg;
       break;
     case 'h':
       fputs(run_help, stdout);
@@ -169,7 +209,30 @@ int psw__cmd_run(int argc, char **argv) {
   psw_sweep_stats_t st;
   o.report = report;
   o.report_arg = &o;
-  if (psw__sweep_run(&o, &st, err, sizeof err)) {
+  /* elastic: -j asks for local workers; the head itself evaluates none. */
+  struct local_workers lw = {.self = self, .jobs = o.workers, .pid = -1};
+  const psw_backend_t *be =
+      psw_backend_lookup(o.backend ? o.backend : spec->backend);
+  if (be && be == psw_backend_elastic()) {
+    if (sl <= 0 && lw.jobs > 0) {
+      fprintf(stderr, "parsweep run: cannot find this executable to start "
+                      "the local workers\n");
+      goto out;
+    }
+    o.on_manager = start_local_workers;
+    o.on_manager_arg = &lw;
+  } else if (o.listen) {
+    fprintf(stderr, "parsweep run: --listen applies to -b elastic only\n");
+    rc = PSW_EXIT_USAGE;
+    goto out;
+  }
+  int srun_rc = psw__sweep_run(&o, &st, err, sizeof err);
+  if (lw.pid > 0) {
+    int status;
+    while (waitpid(lw.pid, &status, 0) < 0 && errno == EINTR)
+      ;
+  }
+  if (srun_rc) {
     /* Every rank: the reason may be its own (a model that would not
      * start there). */
     fprintf(stderr, "parsweep run: %s\n", err);

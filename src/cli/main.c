@@ -18,6 +18,8 @@ static const struct verb {
     {"submit", psw__cmd_submit, "submit a sweep as a Slurm batch job"},
     {"status", psw__cmd_status,
      "a Slurm job's state, or a results file's progress"},
+    {"worker", psw__cmd_worker,
+     "join an elastic sweep (parsweep run -b elastic)"},
 };
 
 static void usage(FILE *out) {

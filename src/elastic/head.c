@@ -74,9 +74,11 @@ struct psw_ehead {
   int nmem, next_id;
   char host[64];
   /* the region running */
-  int in_region, size, nodes, abort_err, lost_rank;
+  int in_region, size, abort_err, lost_rank;
   uint64_t coll_seq, loop_no;
   int next_late;
+  char (*hosts)[64]; /* node names of the region: index = node id */
+  int nhosts;
   struct hloop *loop;
 };
 
@@ -326,30 +328,19 @@ static void chunk_done(struct psw_ehead *h, struct member *mb,
 /* --- regions ---------------------------------------------------------------
  */
 
-static int host_node(struct psw_ehead *h, const char *host, int upto) {
-  /* Node ids: the head's host is 0, others in order of rank. */
-  if (!strcmp(host, h->host))
+/* Node id of a host name in the region running: the head's host is 0,
+ * others numbered as they first appear (ranks in order, then late
+ * joiners). */
+static int host_node(struct psw_ehead *h, const char *host) {
+  for (int i = 0; i < h->nhosts; i++)
+    if (!strcmp(h->hosts[i], host))
+      return i;
+  char(*hosts)[64] = realloc(h->hosts, (size_t)(h->nhosts + 1) * sizeof *hosts);
+  if (!hosts)
     return 0;
-  int node = 1;
-  char seen[64][64];
-  int ns = 0;
-  for (int r = 1; r < upto; r++)
-    for (int i = 0; i < h->nmem; i++) {
-      struct member *mb = h->mem[i];
-      if (mb->state != MS_REGION || mb->rank != r || !strcmp(mb->host, h->host))
-        continue;
-      int known = 0;
-      for (int s = 0; s < ns; s++)
-        known |= !strcmp(seen[s], mb->host);
-      if (known)
-        continue;
-      if (!strcmp(mb->host, host))
-        return node;
-      if (ns < 64)
-        snprintf(seen[ns++], 64, "%s", mb->host);
-      node++;
-    }
-  return node;
+  h->hosts = hosts;
+  snprintf(h->hosts[h->nhosts], sizeof h->hosts[0], "%s", host);
+  return h->nhosts++;
 }
 
 /* A worker waiting for a region while a loop with work left runs: it joins
@@ -367,13 +358,13 @@ static void maybe_admit(struct psw_ehead *h, struct member *mb) {
   mb->joined = 0;
   mb->busy = 0;
   mb->pace = -1;
-  mb->node = host_node(h, mb->host, h->size);
+  mb->node = host_node(h, mb->host);
   struct psw_emsg hd = {.type = EM_START,
                         .rank = mb->rank,
                         .size = h->size,
                         .late = 1,
                         .node = mb->node,
-                        .nodes = h->nodes > mb->node ? h->nodes : mb->node + 1,
+                        .nodes = h->nhosts,
                         .lrank = 0,
                         .lsize = 1,
                         .seq = h->coll_seq,
@@ -552,7 +543,8 @@ int psw__ehead_parallel(struct psw_ehead *h, psw_manager_t *m, psw_region_fn fn,
   h->next_late = size;
   m->num_workers = size;
   /* Node layout: one node per host name, the head's first. */
-  int nodes = 1;
+  h->nhosts = 0;
+  host_node(h, h->host);
   int *lcount = calloc((size_t)size + 1, sizeof *lcount);
   if (!lcount)
     return PSW_ERR_NOMEM;
@@ -561,12 +553,10 @@ int psw__ehead_parallel(struct psw_ehead *h, psw_manager_t *m, psw_region_fn fn,
     for (int i = 0; i < h->nmem; i++)
       if (h->mem[i]->state == MS_REGION && h->mem[i]->rank == r) {
         struct member *mb = h->mem[i];
-        mb->node = host_node(h, mb->host, r);
+        mb->node = host_node(h, mb->host);
         mb->lrank = lcount[mb->node]++;
-        if (mb->node + 1 > nodes)
-          nodes = mb->node + 1;
       }
-  h->nodes = nodes;
+  int nodes = h->nhosts;
   for (int i = 0; i < h->nmem; i++) {
     struct member *mb = h->mem[i];
     if (mb->state != MS_REGION)
@@ -968,6 +958,7 @@ void psw__ehead_destroy(struct psw_ehead *h) {
     free(h->mem[i]);
   }
   free(h->mem);
+  free(h->hosts);
   if (h->endpoint_path)
     unlink(h->endpoint_path);
   free(h->endpoint_path);

@@ -52,6 +52,7 @@ struct rec_hdr {
 
 struct run {
   int cancel_rfd; /* readable once running samples are to be cancelled */
+  int cancel_wfd;
   const psw_sweep_opts_t *o;
   const psw_spec_t *spec;
   size_t rec_size;
@@ -424,12 +425,18 @@ static int region(psw_ctx_t *ctx, void *arg) {
     fail(run, rc, "%s", "cannot build the sample design");
     return rc;
   }
-  rc = psw__model_open(run->spec, w.rank, w.rank, &w.model, err, sizeof err);
-  if (rc) {
-    fail(run, rc, "%s", err);
-    goto out;
+  /* The elastic head hands samples out and writes; it evaluates none, so
+   * it needs no model (a plugin's init may be costly). */
+  int evaluates = !(psw_is_root(ctx) &&
+                    !strcmp(psw_backend_name(psw_ctx_manager(ctx)), "elastic"));
+  if (evaluates) {
+    rc = psw__model_open(run->spec, w.rank, w.rank, &w.model, err, sizeof err);
+    if (rc) {
+      fail(run, rc, "%s", err);
+      goto out;
+    }
+    psw__model_set_cancel_fd(w.model, run->cancel_rfd);
   }
-  psw__model_set_cancel_fd(w.model, run->cancel_rfd);
   r.per_node = psw__io_per_node(ctx);
   int writer = r.per_node ? psw_is_node_writer(ctx) : psw_is_root(ctx);
   if (writer && (rc = root_begin(ctx, &r)))
@@ -448,6 +455,8 @@ static int region(psw_ctx_t *ctx, void *arg) {
    * writer nearly in order (few, long runs per flush; a prefix-like set of
    * recorded samples when a run is interrupted). */
   fo.max_chunk = 1024;
+  /* The elastic head runs no tasks: it stops handing out samples itself. */
+  fo.stop = (const int *)&run->sh->stop;
   int loop_rc = psw_for_ex(ctx, run->spec->total, task, &w, &fo);
   if (writer)
     rc = root_end(ctx, &r, loop_rc, &st);
@@ -570,30 +579,123 @@ static int load_resume(struct run *run, char *err, size_t errlen) {
   return 0;
 }
 
-int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
-                   char *err, size_t errlen) {
-  const psw_spec_t *spec = o->spec;
-  struct run run = {.o = o, .spec = spec, .todo = spec->total};
-  run.rec_size = sizeof(struct rec_hdr) +
-                 (spec->nparams + spec->noutputs) * sizeof(double);
-  psw_manager_t *mgr = NULL;
-  struct sigaction sa, old[3];
-  const int sigs[3] = {SIGINT, SIGTERM, SIGUSR1};
-  int rc;
-  run.sh = mmap(NULL, sizeof *run.sh, PROT_READ | PROT_WRITE,
-                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (run.sh == MAP_FAILED) {
+/* What every process of a run shares: the MAP_SHARED block that fork
+ * workers report through, and the pipe that cancels running samples. */
+static int run_init(struct run *run, const psw_sweep_opts_t *o,
+                    const psw_spec_t *spec, char *err, size_t errlen) {
+  memset(run, 0, sizeof *run);
+  run->o = o;
+  run->spec = spec;
+  run->todo = spec->total;
+  run->cancel_rfd = -1;
+  run->rec_size = sizeof(struct rec_hdr) +
+                  (spec->nparams + spec->noutputs) * sizeof(double);
+  run->sh = mmap(NULL, sizeof *run->sh, PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (run->sh == MAP_FAILED) {
+    run->sh = NULL;
     snprintf(err, errlen, "mmap: %s", strerror(errno));
     return PSW_ERR_SYS;
   }
-  memset(run.sh, 0, sizeof *run.sh);
-  int cancel[2] = {-1, -1};
+  memset(run->sh, 0, sizeof *run->sh);
+  int cancel[2];
   if (pipe2(cancel, O_CLOEXEC | O_NONBLOCK) < 0) {
     snprintf(err, errlen, "pipe: %s", strerror(errno));
-    munmap(run.sh, sizeof *run.sh);
     return PSW_ERR_SYS;
   }
-  run.cancel_rfd = cancel[0];
+  run->cancel_rfd = cancel[0];
+  run->cancel_wfd = cancel[1];
+  return 0;
+}
+
+static void run_fini(struct run *run) {
+  free(run->done);
+  free(run->created);
+  if (run->sh)
+    munmap(run->sh, sizeof *run->sh);
+  if (run->cancel_rfd >= 0) {
+    close(run->cancel_rfd);
+    close(run->cancel_wfd);
+  }
+}
+
+/* psw_parallel(region) with the run's signal handlers installed.
+ * Dispositions are inherited by fork workers: one handler everywhere,
+ * setting the shared stop flag. Model commands run in process groups of
+ * their own, so a terminal's ^C reaches parsweep, not them. */
+static int run_region(psw_manager_t *mgr, struct run *run, double *wall) {
+  struct sigaction sa, old[3];
+  const int sigs[3] = {SIGINT, SIGTERM, SIGUSR1};
+  stop_flag = &run->sh->stop;
+  cancel_wfd = run->cancel_wfd;
+  signals_seen = 0;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  for (int k = 0; k < 3; k++)
+    sigaction(sigs[k], &sa, &old[k]);
+  double t0 = psw__now();
+  int rc = psw_parallel(mgr, region, run);
+  *wall = psw__now() - t0;
+  for (int k = 0; k < 3; k++)
+    sigaction(sigs[k], &old[k], NULL);
+  stop_flag = NULL;
+  cancel_wfd = -1;
+  return rc;
+}
+
+/* --- elastic: what a worker needs of the head's run ----------------------
+ * The spec's bytes and path, the head's working directory (relative model
+ * paths), the spec hash (the worker checks that its plugin and command
+ * give the same), and with --resume the samples already recorded. */
+struct einfo {
+  char magic[8];
+  char hash[33];
+  char pad[7];
+  uint64_t text_len, path_len, cwd_len, done_len;
+};
+#define EINFO_MAGIC "PSWEI01"
+
+static int einfo_build(const struct run *run, void **out, size_t *len) {
+  char cwd[4096];
+  if (!getcwd(cwd, sizeof cwd))
+    cwd[0] = '\0';
+  const psw_spec_t *spec = run->spec;
+  struct einfo h = {.magic = EINFO_MAGIC,
+                    .text_len = strlen(spec->text),
+                    .path_len = strlen(spec->path),
+                    .cwd_len = strlen(cwd),
+                    .done_len = run->done ? spec->total / 8 + 1 : 0};
+  memcpy(h.hash, run->hash_hex, sizeof h.hash);
+  *len = sizeof h + h.text_len + h.path_len + h.cwd_len + h.done_len;
+  char *b = malloc(*len);
+  if (!b)
+    return PSW_ERR_NOMEM;
+  char *at = b;
+  memcpy(at, &h, sizeof h);
+  at += sizeof h;
+  memcpy(at, spec->text, h.text_len);
+  at += h.text_len;
+  memcpy(at, spec->path, h.path_len);
+  at += h.path_len;
+  memcpy(at, cwd, h.cwd_len);
+  at += h.cwd_len;
+  if (h.done_len)
+    memcpy(at, run->done, h.done_len);
+  *out = b;
+  return 0;
+}
+
+int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
+                   char *err, size_t errlen) {
+  const psw_spec_t *spec = o->spec;
+  struct run run;
+  psw_manager_t *mgr = NULL;
+  void *info = NULL;
+  char *endpoint = NULL;
+  int rc = run_init(&run, o, spec, err, errlen);
+  if (rc)
+    goto out;
   if (psw__spec_hash(spec, run.hash)) {
     rc = PSW_ERR_NOMEM;
     snprintf(err, errlen, "out of memory");
@@ -621,6 +723,22 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
   psw_opts_init(&mo);
   mo.num_workers = o->workers >= 0 ? o->workers : spec->num_workers;
   const char *be = o->backend ? o->backend : spec->backend;
+  const psw_backend_t *desc = psw_backend_lookup(be);
+  if (desc && desc == psw_backend_elastic()) {
+    /* The head: OUTPUT.endpoint for the workers, and what they need. */
+    size_t el = strlen(o->output) + sizeof ".endpoint";
+    if (!(endpoint = malloc(el)) ||
+        einfo_build(&run, &info, &mo.elastic_info_len)) {
+      rc = PSW_ERR_NOMEM;
+      snprintf(err, errlen, "out of memory");
+      goto out;
+    }
+    snprintf(endpoint, el, "%s.endpoint", o->output);
+    mo.elastic_endpoint = endpoint;
+    mo.elastic_listen = o->listen;
+    mo.elastic_info = info;
+    mo.num_workers = 0;
+  }
   if ((rc = psw_create_parallel_manager(&mgr, be, &mo))) {
     snprintf(err, errlen, "cannot create the '%s' parallel manager: %s",
              be ? be : "auto", psw_strerror(rc));
@@ -629,26 +747,14 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
   psw_log(PSW_LOG_INFO, "sweep %s: %llu samples on backend %s, %d workers",
           spec->path, (unsigned long long)spec->total, psw_backend_name(mgr),
           psw_num_workers(mgr));
+  if (o->on_manager && (rc = o->on_manager(mgr, endpoint, o->on_manager_arg))) {
+    snprintf(err, errlen, "cannot start the local workers: %s",
+             psw_strerror(rc));
+    goto out;
+  }
 
-  /* Dispositions are inherited by fork workers: one handler everywhere,
-   * setting the shared stop flag. Model commands run in process groups of
-   * their own, so a terminal's ^C reaches parsweep, not them. */
-  stop_flag = &run.sh->stop;
-  cancel_wfd = cancel[1];
-  signals_seen = 0;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  for (int k = 0; k < 3; k++)
-    sigaction(sigs[k], &sa, &old[k]);
-  double t0 = psw__now();
-  rc = psw_parallel(mgr, region, &run);
-  double wall = psw__now() - t0;
-  for (int k = 0; k < 3; k++)
-    sigaction(sigs[k], &old[k], NULL);
-  stop_flag = NULL;
-  cancel_wfd = -1;
-
+  double wall;
+  rc = run_region(mgr, &run, &wall);
   if (rc || atomic_load(&run.sh->failed)) {
     if (run.sh->err[0])
       snprintf(err, errlen, "%s", run.sh->err);
@@ -666,10 +772,113 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
     o->report(stats, o->report_arg);
 out:
   psw_destroy_parallel_manager(mgr);
-  free(run.done);
-  free(run.created);
-  munmap(run.sh, sizeof *run.sh);
-  close(cancel[0]);
-  close(cancel[1]);
+  free(info);
+  free(endpoint);
+  run_fini(&run);
+  return rc;
+}
+
+/* A worker's copy of the head's spec: parsed from the bytes the head sent,
+ * from the head's directory when this host has it, and refused when its
+ * model differs from the head's. */
+static int serve_spec(psw_manager_t *mgr, psw_spec_t **spec, uint8_t **done,
+                      char *err, size_t errlen) {
+  const void *data;
+  size_t len;
+  struct einfo h;
+  if (psw_elastic_info(mgr, &data, &len) || len < sizeof h) {
+    snprintf(err, errlen, "the head sent no sweep (not a parsweep run head?)");
+    return PSW_ERR_PARSE;
+  }
+  memcpy(&h, data, sizeof h);
+  const char *at = (const char *)data + sizeof h;
+  if (memcmp(h.magic, EINFO_MAGIC, 8) || h.hash[32] ||
+      h.text_len + h.path_len + h.cwd_len + h.done_len != len - sizeof h) {
+    snprintf(err, errlen,
+             "the head's sweep description is malformed (a "
+             "parsweep of another version?)");
+    return PSW_ERR_PARSE;
+  }
+  char path[4096], cwd[4096];
+  snprintf(path, sizeof path, "%.*s", (int)h.path_len, at + h.text_len);
+  snprintf(cwd, sizeof cwd, "%.*s", (int)h.cwd_len,
+           at + h.text_len + h.path_len);
+  if (cwd[0] && chdir(cwd) != 0)
+    psw_log(PSW_LOG_INFO,
+            "elastic: no directory %s here; model paths are relative to %s",
+            cwd, "this worker's directory");
+  int rc = psw__spec_parse(path, at, h.text_len, spec, err, errlen);
+  if (rc)
+    return rc;
+  uint8_t hash[16];
+  char hex[33];
+  if (psw__spec_hash(*spec, hash))
+    return PSW_ERR_NOMEM;
+  psw__spec_hash_hex(hash, hex);
+  if (strcmp(hex, h.hash)) {
+    snprintf(err, errlen,
+             "%s: the model here differs from the head's (spec hash %s here, "
+             "%s at the head): a plugin or command of another version?",
+             path, hex, h.hash);
+    return PSW_ERR_INVAL;
+  }
+  if (h.done_len) {
+    if (h.done_len != (*spec)->total / 8 + 1 || !(*done = malloc(h.done_len)))
+      return h.done_len != (*spec)->total / 8 + 1 ? PSW_ERR_PARSE
+                                                  : PSW_ERR_NOMEM;
+    memcpy(*done, at + h.text_len + h.path_len + h.cwd_len, h.done_len);
+  }
+  return 0;
+}
+
+int psw__sweep_serve(const char *endpoint, psw_sweep_stats_t *stats, char *err,
+                     size_t errlen) {
+  psw_opts_t mo;
+  psw_opts_init(&mo);
+  mo.elastic_connect = endpoint;
+  psw_manager_t *mgr = NULL;
+  psw_spec_t *spec = NULL;
+  uint8_t *done = NULL;
+  struct run run = {.cancel_rfd = -1};
+  psw_sweep_opts_t o = {.progress = PSW_PROGRESS_NONE};
+  memset(stats, 0, sizeof *stats);
+  int rc = psw_create_parallel_manager(&mgr, "elastic", &mo);
+  if (rc) {
+    snprintf(err, errlen, "cannot join the sweep of %s: %s%s", endpoint,
+             psw_strerror(rc),
+             rc == PSW_ERR_UNAVAILABLE ? "" : " (the line above says why)");
+    /* UNAVAILABLE is kept for "the head had closed". */
+    return rc == PSW_ERR_UNAVAILABLE ? PSW_ERR_INVAL : rc;
+  }
+  if ((rc = serve_spec(mgr, &spec, &done, err, errlen)))
+    goto out;
+  o.spec = spec;
+  if ((rc = run_init(&run, &o, spec, err, errlen)))
+    goto out;
+  run.done = done;
+  done = NULL;
+  double wall;
+  rc = run_region(mgr, &run, &wall);
+  if (rc == PSW_ERR_INTERRUPTED) {
+    stats->interrupted = 1;
+    rc = 0;
+  } else if (rc || atomic_load(&run.sh->failed)) {
+    if (run.sh->err[0])
+      snprintf(err, errlen, "%s", run.sh->err);
+    else
+      snprintf(err, errlen, "the sweep failed: %s", psw_strerror(rc));
+    if (!rc)
+      rc = PSW_ERR_IO;
+    goto out;
+  } else {
+    *stats = run.sh->stats;
+    stats->n = spec->total;
+    stats->wall_s = wall;
+  }
+out:
+  psw_destroy_parallel_manager(mgr);
+  free(done);
+  run_fini(&run);
+  psw__spec_free(spec);
   return rc;
 }

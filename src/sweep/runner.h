@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "parsweep.h"
 #include "sample.h"
 #include "spec.h"
 
@@ -31,9 +32,14 @@ typedef struct psw_sweep_opts {
    * the job, so reports must be made before any rank can exit. */
   void (*report)(const struct psw_sweep_stats *st, void *arg);
   void *report_arg;
-  int resume;   /* evaluate only samples not yet in output or journals */
-  int force;    /* discard what an interrupted run left (journals) */
-  int progress; /* enum psw_progress_mode */
+  int resume;         /* evaluate only samples not yet in output or journals */
+  int force;          /* discard what an interrupted run left (journals) */
+  int progress;       /* enum psw_progress_mode */
+  const char *listen; /* elastic head: HOST:PORT (NULL: the default) */
+  /* Called once the manager is up (elastic: endpoint is the file workers
+   * connect with, else NULL); a non-zero return ends the run. */
+  int (*on_manager)(psw_manager_t *mgr, const char *endpoint, void *arg);
+  void *on_manager_arg;
 } psw_sweep_opts_t;
 
 /* What happened, as every caller of psw_parallel sees it. */
@@ -54,6 +60,14 @@ typedef struct psw_sweep_stats {
  * in err. */
 int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
                    char *err, size_t errlen);
+
+/* An elastic worker: join the sweep whose head wrote `endpoint`, evaluate
+ * the samples it hands out until the sweep ends. Returns 0 when it ended
+ * (stats->interrupted: this worker was stopped by a signal and gave its
+ * samples back), PSW_ERR_UNAVAILABLE when the head had closed, or an error
+ * with a one-line reason in err. */
+int psw__sweep_serve(const char *endpoint, psw_sweep_stats_t *stats, char *err,
+                     size_t errlen);
 
 /* Ask a running sweep to stop: no new samples are started, running ones
  * finish and everything finished is recorded. Async-signal-safe. */
