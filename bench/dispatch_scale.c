@@ -5,7 +5,8 @@
  *       build/bench/dispatch_scale [--n 1000000] [--w 1,8,104] [--reps 11] \
  *       [--max-chunk 0,1024] [--min-chunk 1] [--rec BYTES] [--task-us T]
  *   mpirun --allow-run-as-root --oversubscribe -n 3 \
- *       build/bench/dispatch_scale --smoke          (ctest bench.dispatch_scale)
+ *       build/bench/dispatch_scale --smoke          (ctest
+ * bench.dispatch_scale)
  *
  * The dispatcher (src/mpi/dispatch.h) is a thread on rank 0 that hands out
  * chunks of a loop to requesters: every rank under the mpi backend, one
@@ -341,7 +342,8 @@ int main(int argc, char **argv) {
   }
   if (size < 2) {
     if (me == 0)
-      fprintf(stderr, "dispatch_scale: needs at least 2 ranks (mpirun -n 2..8)\n");
+      fprintf(stderr,
+              "dispatch_scale: needs at least 2 ranks (mpirun -n 2..8)\n");
     psw__mpi_release();
     return 2;
   }
@@ -394,8 +396,7 @@ int main(int argc, char **argv) {
             continue;
           req[cfg * o.reps + rep] = r.requests;
           loop[cfg * o.reps + rep] = r.loop_s;
-          wait[cfg * o.reps + rep] =
-              r.requests > 0 ? r.wait_s / r.requests : 0;
+          wait[cfg * o.reps + rep] = r.requests > 0 ? r.wait_s / r.requests : 0;
           const char *why = NULL;
           if (r.err)
             why = "a dispatcher call failed";
@@ -414,7 +415,7 @@ int main(int argc, char **argv) {
                     (unsigned long long)r.bad);
           }
         }
-  double best_rate = 0;            /* for the projection (below) */
+  double best_rate = 0; /* for the projection (below) */
   double big_rates[MAXV * MAXV];
   int nbig = 0;
   if (me == 0) {
@@ -474,7 +475,8 @@ int main(int argc, char **argv) {
       if (nR > 1) {
         printf("requests(R=%d)/requests(R=1) at W = ", nR);
         for (int wi = 0; wi < o.nw; wi++) {
-          int c1 = (ci * nR + 0) * o.nw + wi, cn = (ci * nR + nR - 1) * o.nw + wi;
+          int c1 = (ci * nR + 0) * o.nw + wi,
+              cn = (ci * nR + nR - 1) * o.nw + wi;
           double r1 = median(req + c1 * o.reps, o.reps);
           double rn = median(req + cn * o.reps, o.reps);
           printf("%s%d: %.2f", wi ? ", " : "", o.w[wi], r1 > 0 ? rn / r1 : 0);

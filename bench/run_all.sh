@@ -3,23 +3,31 @@
 # summary table of the ratios against their baselines and whether each
 # target of issue 7 is met (docs/performance.md has the numbers).
 #
-#   bash bench/run_all.sh [BUILD_DIR] [--smoke]
+#   bash bench/run_all.sh [BUILD_DIR] [--smoke] [--nodes]
 #
 # BUILD_DIR (default: build) is a configured and built tree; with
-# PSW_WITH_MPI the Open MPI baseline of B4 and dispatch_scale run too.
+# PSW_WITH_MPI the Open MPI baseline of B4, B5 and dispatch_scale run too.
 # --smoke: every benchmark at its tiny size (seconds in all).
-# Full run: about two minutes on 2 cores. Each benchmark's own output goes
+# --nodes: also B5 on the 2-node test Slurm cluster (bench/hybrid_nodes.sh
+# starts and stops one; needs root and Slurm).
+# The summary also goes to $LOGDIR/summary.tsv (row, comparison, ratio,
+# target, met: every SUMMARY| line of the logs), and bench/chart.py draws
+# it (when matplotlib is there) into docs/performance.png, or with --smoke
+# into $LOGDIR/performance.png ($CHART: another path).
+# Full run: about four minutes on 2 cores. Each benchmark's own output goes
 # to stdout as it runs, and to $LOGDIR (default: a fresh directory under
 # /tmp, printed at the end). The summary comes last. Exit status: 0 when
 # every benchmark ran (whether or not targets are met), 1 otherwise.
 set -u
 build=build
 smoke=
+nodes=
 for a in "$@"; do
   case $a in
   --smoke) smoke=--smoke ;;
+  --nodes) nodes=1 ;;
   -h | --help)
-    sed -n '2,14p' "$0"
+    sed -n '2,20p' "$0"
     exit 0
     ;;
   *) build=$a ;;
@@ -48,7 +56,16 @@ run() { # run NAME CMD...: tee the output into $logdir/NAME.log
 
 b=$build/bench
 run B1.threads_dispatch "$b/threads_dispatch" $smoke
+run B2.fork_pool "$b/fork_pool" $smoke
+run B3.command_spawn "$b/command_spawn" $smoke
 run B4.shm_collectives "$b/shm_collectives" $smoke
+if [ -x "$b/hybrid_collectives" ]; then # B5, one node
+  run B5.hybrid_collectives $mpirun -n 2 "$b/hybrid_collectives" $smoke
+  if [ -n "$nodes" ]; then # B5, 2 nodes
+    run B5.hybrid_nodes bash "$src/bench/hybrid_nodes.sh" "$build" $smoke
+  fi
+fi
+run B6.end_to_end "$b/end_to_end" $smoke
 run B7.load_balance "$b/load_balance" $smoke
 if [ -x "$b/dispatch_scale" ]; then
   if [ -n "$smoke" ]; then
@@ -69,7 +86,7 @@ if [ -x "$build/src/cli/parsweep" ] && [ -e "$b/libtrivial_plugin.so" ]; then
     failed=1
 fi
 
-echo "=== summary (ratios: how many times better than the baseline; B7: wall / ideal)"
+echo "=== summary (ratios: how many times better than the baseline; B5: time / MPI's; B7: wall / ideal)"
 printf '%-4s %-50s %10s %8s %s\n' row comparison ratio target met
 cat "$logdir"/*.log | grep '^SUMMARY|' |
   awk -F'|' '{ printf "%-4s %-50s %10s %8s %s\n", $2, $3, $4, $5, $6 }'
@@ -81,4 +98,23 @@ fi
 met=$(cat "$logdir"/*.log | grep -c '^SUMMARY|.*|yes$')
 missed=$(cat "$logdir"/*.log | grep -c '^SUMMARY|.*|NO$')
 echo "targets met: $met, missed: $missed; logs in $logdir"
+
+# Machine-readable summary and chart: every SUMMARY| line of every log.
+{
+  printf 'row\tcomparison\tratio\ttarget\tmet\n'
+  cat "$logdir"/*.log | grep '^SUMMARY|' | cut -d'|' -f2- | tr '|' '\t'
+  if [ -f "$logdir/mem_growth.log" ]; then
+    awk '$1 ~ /^[0-9]+$/ { last = $0 } END { split(last, f);
+      printf "mem\tpeak RSS at %s samples vs smallest\t%s\t~1\t-\n", f[1], f[3] }' \
+      "$logdir/mem_growth.log"
+  fi
+} >"$logdir/summary.tsv"
+if $py -c 'import matplotlib' 2>/dev/null; then
+  if [ -n "$smoke" ]; then chart=${CHART:-$logdir/performance.png}; else
+    chart=${CHART:-$src/docs/performance.png}
+  fi
+  $py "$src/bench/chart.py" "$logdir/summary.tsv" -o "$chart" || failed=1
+else
+  echo "(no matplotlib for $py: no chart; summary in $logdir/summary.tsv)"
+fi
 exit $failed
