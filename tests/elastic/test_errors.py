@@ -1,0 +1,115 @@
+"""elastic.errors: every way `parsweep worker` and the elastic head refuse
+to start says so in one line, with the documented exit code (docs/cli.md).
+
+- worker without --connect: 2; an unknown option: 2;
+- an endpoint file that never appears (--wait 0.5): 1, naming the file;
+- a malformed endpoint file: 1, naming file and line;
+- an endpoint whose head is gone (nothing listens): 1 within the connect
+  timeout, "no answer from the head";
+- a worker whose model differs from the head's (another plugin file under
+  the same path, seen by the worker only): 1, "differs from the head's";
+  the head goes on and finishes with a good worker;
+- run --listen with a backend other than elastic: 2; a malformed --listen
+  value: 1, naming it; an address that cannot be bound: 1.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+from clitest import build_spec, check, main, run, write
+
+
+def popen(args, tmp, cmd, env=None):
+    e = dict(os.environ)
+    e.pop("PARSWEEP_LOG", None)
+    e.update(env or {})
+    return subprocess.Popen([args.parsweep] + cmd, cwd=tmp, env=e, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def one_line(p, code, needle, what):
+    err = p.stderr.strip()
+    check(p.returncode == code, f"{what}: exit {p.returncode}, not {code}: {err}")
+    lines = [ln for ln in err.split("\n") if ln.startswith("parsweep")]
+    check(any(needle in ln for ln in lines), f"{what}: no line with {needle!r}: {err}")
+
+
+def test(args, tmp):
+    spec = write(os.path.join(tmp, "s.yaml"), build_spec(
+        "e", [("a", "{type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: 20}")],
+        ["y"], command=["/bin/echo", "y=1"]))
+
+    p, _ = run(args, ["worker"], tmp)
+    one_line(p, 2, "--connect FILE is required", "worker without --connect")
+    p, _ = run(args, ["worker", "--connect", "x", "--bogus"], tmp)
+    one_line(p, 2, "unknown option", "worker --bogus")
+
+    t0 = time.monotonic()
+    p, _ = run(args, ["worker", "--connect", "none.endpoint", "--wait", "0.5"], tmp)
+    one_line(p, 1, "none.endpoint: No such file or directory", "missing endpoint")
+    check(time.monotonic() - t0 < 10, "waited far longer than --wait")
+
+    bad = write(os.path.join(tmp, "bad.endpoint"), "address: tcp://127.0.0.1:1\nserver_public oops\n")
+    p, _ = run(args, ["worker", "--connect", bad], tmp)
+    one_line(p, 1, "bad.endpoint:2: expected 'key: value'", "malformed endpoint")
+
+    # A head that is gone: a port nothing listens on.
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    key = "0" * 40
+    gone = write(os.path.join(tmp, "gone.endpoint"),
+                 f"address: tcp://127.0.0.1:{port}\nserver_public: {key}\n"
+                 f"client_public: {key}\nclient_secret: {key}\n")
+    p, _ = run(args, ["worker", "--connect", gone], tmp, env={"PSW_ELASTIC_CONNECT_TIMEOUT": "1"})
+    one_line(p, 1, "no answer from the head", "head gone")
+
+    p, _ = run(args, ["run", spec, "-b", "fork", "--listen", "127.0.0.1:0", "-o", "x.h5"], tmp)
+    one_line(p, 2, "--listen applies to -b elastic only", "--listen on fork")
+    check(not os.path.exists(os.path.join(tmp, "x.h5")), "x.h5 written")
+    p, _ = run(args, ["run", spec, "-b", "elastic", "--listen", "127.0.0.1:99999", "-o", "x.h5"], tmp)
+    one_line(p, 1, "cannot listen on '127.0.0.1:99999'", "--listen port out of range")
+    p, _ = run(args, ["run", spec, "-b", "elastic", "--listen", "192.0.2.1:0", "-o", "x.h5"], tmp)
+    one_line(p, 1, "cannot listen on tcp://192.0.2.1", "--listen on an address not ours")
+    check(not os.path.exists(os.path.join(tmp, "x.h5")), "x.h5 written")
+
+    # A worker whose plugin differs from the head's: the same relative path,
+    # other bytes, in a directory only the worker runs in (the head's
+    # directory does not exist for it: it was renamed after the head read
+    # the spec and hashed its plugin).
+    if args.plugin:
+        hd = os.path.join(tmp, "headdir")
+        os.mkdir(hd)
+        shutil.copy(args.plugin, os.path.join(hd, "libm.so"))
+        pspec = write(os.path.join(hd, "p.yaml"), build_spec(
+            "p", [("a", "{type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: 20}"),
+                  ("b", "{type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: 2}"),
+                  ("c", "{type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: 2}")],
+            ["out1", "out2"], plugin="./libm.so"))
+        head = popen(args, hd, ["run", pspec, "-b", "elastic", "-o", "p.h5", "-q"])
+        ep = os.path.join(hd, "p.h5.endpoint")
+        t0 = time.monotonic()
+        while not os.path.exists(ep):
+            check(time.monotonic() - t0 < 30 and head.poll() is None, "no endpoint from the head")
+            time.sleep(0.05)
+        wd = os.path.join(tmp, "workerdir")
+        os.mkdir(wd)
+        with open(os.path.join(wd, "libm.so"), "wb") as f:
+            f.write(open(args.plugin, "rb").read() + b"\0other build")
+        moved = hd + ".moved"
+        os.rename(hd, moved)
+        p, _ = run(args, ["worker", "--connect", os.path.join(moved, "p.h5.endpoint"), "-j", "1"], wd)
+        os.rename(moved, hd)
+        one_line(p, 1, "differs from the head's", "a worker with another plugin")
+        good = popen(args, hd, ["worker", "--connect", ep, "-j", "1"])
+        hout, herr = head.communicate(timeout=60)
+        good.communicate(timeout=30)
+        check(head.returncode == 0, f"head exit {head.returncode} after the refused worker: {herr}")
+        check(good.returncode == 0, f"good worker exit {good.returncode}")
+
+
+if __name__ == "__main__":
+    main(test, prefix="psw-elastic-")
