@@ -58,13 +58,15 @@ static int serve(const char *endpoint) {
     fprintf(stderr, "parsweep worker: %s\n", err);
     return PSW_EXIT_ERROR;
   }
-  if (st.interrupted)
+  if (st.left)
     fprintf(stderr,
             "parsweep worker: stopped; its samples went back to the head\n");
   else
-    fprintf(stderr, "parsweep worker: the sweep ended: %llu samples, %llu ok\n",
+    fprintf(stderr,
+            "parsweep worker: the sweep ended%s: %llu samples, %llu ok\n",
+            st.interrupted ? " (the head was stopped; resumable)" : "",
             (unsigned long long)st.n, (unsigned long long)st.counts[1]);
-  return st.interrupted ? PSW_EXIT_INTERRUPTED : PSW_EXIT_OK;
+  return st.left ? PSW_EXIT_INTERRUPTED : PSW_EXIT_OK;
 }
 
 /* A worker started with the head (or before it) waits for its file. */

@@ -55,6 +55,7 @@ struct hloop {
   uint8_t *done;
   uint64_t ndone;
   struct range *q; /* chunks of lost workers, to hand out again */
+  void *scratch;   /* one aligned record for the sink */
   size_t nq, qcap;
   int rc;
 };
@@ -299,6 +300,10 @@ static void chunk_done(struct psw_ehead *h, struct member *mb,
   }
   const uint8_t *rec = zmq_msg_data(p);
   for (uint64_t i = hd->begin; i < hd->end; i++, rec += rs) {
+    /* The sink reads the record as the task's struct: give it an aligned
+     * copy (a frame's records are packed). */
+    if (rs)
+      memcpy(lp->scratch, rec, rs);
     /* Exactly once: a chunk handed out again after a false loss may
      * come back twice. */
     if (lp->done[i >> 3] & (1u << (i & 7)))
@@ -306,7 +311,7 @@ static void chunk_done(struct psw_ehead *h, struct member *mb,
     lp->done[i >> 3] |= (uint8_t)(1u << (i & 7));
     lp->ndone++;
     if (rs) {
-      int src = o->sink(i, rec, o->sink_arg);
+      int src = o->sink(i, lp->scratch, o->sink_arg);
       if (src < 0 && !lp->rc)
         lp->rc = src;
     }
@@ -712,20 +717,29 @@ int psw__ehead_coll(struct psw_ehead *h, psw_ctx_t *c, int kind, int root,
       rc = PSW_ERR_MISMATCH;
       break;
     }
-    const uint64_t *cnt = (const uint64_t *)src, *dsp = cnt + size;
+    /* Payload frames need not be aligned: read the sizes by copy. */
+    uint64_t *cnt = malloc(2 * (size_t)size * sizeof(uint64_t)), *dsp;
+    if (!cnt) {
+      rc = PSW_ERR_NOMEM;
+      break;
+    }
+    memcpy(cnt, src, 2 * (size_t)size * sizeof(uint64_t));
+    dsp = cnt + size;
     const uint8_t *data = src + 2 * (size_t)size * sizeof(uint64_t);
     size_t extent = len - 2 * (size_t)size * sizeof(uint64_t);
     for (int r = 0; r < size && !rc; r++)
       if (dsp[r] > extent || cnt[r] > extent - dsp[r])
         rc = PSW_ERR_MISMATCH;
-    if (rc)
-      break;
-    psw__copy(recvbuf, data + dsp[0], cnt[0] < recvbytes ? cnt[0] : recvbytes);
-    for (int r = 1; r < size; r++) {
-      struct member *mb = of_rank(h, r);
-      if (mb)
-        reply_coll(h, mb, 0, data + dsp[r], cnt[r]);
+    if (!rc) {
+      psw__copy(recvbuf, data + dsp[0],
+                cnt[0] < recvbytes ? cnt[0] : recvbytes);
+      for (int r = 1; r < size; r++) {
+        struct member *mb = of_rank(h, r);
+        if (mb)
+          reply_coll(h, mb, 0, data + dsp[r], cnt[r]);
+      }
     }
+    free(cnt);
     break;
   }
   case EC_GATHERV: {
@@ -765,7 +779,7 @@ int psw__ehead_coll(struct psw_ehead *h, psw_ctx_t *c, int kind, int root,
   }
   case EC_REDUCE: {
     size_t nbytes = sendbytes;
-    uint8_t *acc = malloc(nbytes ? nbytes : 1);
+    uint8_t *acc = malloc(nbytes ? 2 * nbytes : 1), *in = acc + nbytes;
     if (!acc) {
       rc = PSW_ERR_NOMEM;
       break;
@@ -777,8 +791,10 @@ int psw__ehead_coll(struct psw_ehead *h, psw_ctx_t *c, int kind, int root,
       const void *src = contrib(h, r, NULL, 0, &len);
       if (len != nbytes)
         rc = PSW_ERR_MISMATCH;
-      else if (nbytes)
-        psw__op_apply(acc, src, nbytes / esz, type, op);
+      else if (nbytes) { /* aligned: a frame need not be */
+        memcpy(in, src, nbytes);
+        psw__op_apply(acc, in, nbytes / esz, type, op);
+      }
     }
     if (rc) {
       free(acc);
@@ -812,8 +828,12 @@ int psw__ehead_loop(struct psw_ehead *h, psw_ctx_t *c,
     return h->abort_err;
   struct hloop lp = {.L = L, .no = ++h->loop_no, .n = L->n};
   lp.done = calloc(L->n / 8 + 1, 1);
-  if (!lp.done)
+  lp.scratch = malloc(L->opts.record_size ? L->opts.record_size : 1);
+  if (!lp.done || !lp.scratch) {
+    free(lp.done);
+    free(lp.scratch);
     return PSW_ERR_NOMEM;
+  }
   h->loop = &lp;
   for (int i = 0; i < h->nmem; i++)
     feed(h, h->mem[i]);
@@ -855,6 +875,7 @@ int psw__ehead_loop(struct psw_ehead *h, psw_ctx_t *c,
   h->loop = NULL;
   free(lp.done);
   free(lp.q);
+  free(lp.scratch);
   return lp.rc;
 }
 
@@ -893,7 +914,9 @@ int psw__ehead_create(psw_manager_t *m, struct psw_ehead **out) {
   const char *listen = opt_or_env(m->opts.elastic_listen, "PSW_ELASTIC_LISTEN");
   char addr[256];
   if ((rc = psw__eaddress(listen, addr, sizeof addr))) {
-    PSW_ERROR("elastic: cannot listen on '%s': expected HOST:PORT", listen);
+    PSW_ERROR("elastic: cannot listen on '%s': expected HOST:PORT, HOST a "
+              "name that resolves, an address or an interface",
+              listen);
     free(h);
     return rc;
   }

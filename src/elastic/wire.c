@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +211,13 @@ static int node_address(char *out, size_t outlen) {
   return rc;
 }
 
+static int numeric(const char *host) {
+  struct in_addr a4;
+  struct in6_addr a6;
+  return inet_pton(AF_INET, host, &a4) == 1 ||
+         inet_pton(AF_INET6, host, &a6) == 1;
+}
+
 int psw__eaddress(const char *listen, char *out, size_t outlen) {
   char host[256] = "", port[16] = "*";
   if (listen && *listen) {
@@ -232,6 +240,17 @@ int psw__eaddress(const char *listen, char *out, size_t outlen) {
     const char *job = getenv("SLURM_JOB_ID");
     if (!(job && *job && node_address(host, sizeof host) == 0))
       snprintf(host, sizeof host, "127.0.0.1");
+  } else if (!numeric(host) && !if_nametoindex(host)) {
+    /* ZeroMQ binds numeric addresses and interface names only. */
+    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res = NULL;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
+      return PSW_ERR_INVAL;
+    const struct sockaddr_in *sin = (const void *)res->ai_addr;
+    int ok = inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host) != NULL;
+    freeaddrinfo(res);
+    if (!ok)
+      return PSW_ERR_INVAL;
   }
   if (snprintf(out, outlen, "tcp://%s:%s", host, port) >= (int)outlen)
     return PSW_ERR_INVAL;

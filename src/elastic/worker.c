@@ -356,16 +356,17 @@ int psw__eworker_coll(struct psw_eworker *w, psw_ctx_t *c, int kind, int root,
         rc = PSW_ERR_MISMATCH;
         break;
       }
-      const uint64_t *lens = (const uint64_t *)in;
       const uint8_t *at = in + head;
       for (int r2 = 0; r2 < size; r2++) {
-        size_t n = lens[r2] < counts[r2] ? lens[r2] : counts[r2];
-        if ((size_t)(at - in) + lens[r2] > inlen) {
+        uint64_t len; /* the frame need not be aligned */
+        memcpy(&len, in + (size_t)r2 * sizeof len, sizeof len);
+        size_t n = len < counts[r2] ? len : counts[r2];
+        if ((size_t)(at - in) + len > inlen) {
           rc = PSW_ERR_MISMATCH;
           break;
         }
         psw__copy((uint8_t *)recvbuf + displs[r2], at, n);
-        at += lens[r2];
+        at += len;
       }
     }
     break;
@@ -390,8 +391,10 @@ int psw__eworker_loop(struct psw_eworker *w, psw_ctx_t *c,
   if (rc)
     return rc;
   size_t rs = L->opts.record_size;
-  uint8_t *recs = NULL;
+  uint8_t *recs = NULL, *scratch = rs ? malloc(rs) : NULL;
   size_t cap = 0;
+  if (rs && !scratch)
+    return PSW_ERR_NOMEM;
   zmq_msg_t p;
   zmq_msg_init(&p);
   for (;;) {
@@ -422,11 +425,14 @@ int psw__eworker_loop(struct psw_eworker *w, psw_ctx_t *c,
     uint64_t i = m.begin;
     int trc = 0;
     for (; i < m.end; i++) {
-      uint8_t *rec = rs ? recs + (i - m.begin) * rs : NULL;
+      /* The task fills an aligned record (malloc's), packed afterwards
+       * behind the others for the message. */
       if (rs)
-        memset(rec, 0, rs);
-      if ((trc = psw__loop_run(c, L, i, rec)))
+        memset(scratch, 0, rs);
+      if ((trc = psw__loop_run(c, L, i, scratch)))
         break;
+      if (rs)
+        memcpy(recs + (i - m.begin) * rs, scratch, rs);
     }
     uint64_t ran = i - m.begin;
     /* Stopped by a signal: hand back what is left, and leave. */
@@ -449,6 +455,7 @@ int psw__eworker_loop(struct psw_eworker *w, psw_ctx_t *c,
   }
   zmq_msg_close(&p);
   free(recs);
+  free(scratch);
   return rc;
 }
 

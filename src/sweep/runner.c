@@ -76,6 +76,10 @@ struct root {
   psw_progress_t prog;
   uint64_t counts[5];
   int io_err;
+  /* Worker ids that sent rows (elastic: workers come and go, so the
+   * region's size says little). */
+  uint8_t *ids;
+  size_t ids_cap, nids;
 };
 
 struct worker {
@@ -155,6 +159,25 @@ static int task(psw_ctx_t *ctx, uint64_t i, void *record, void *arg) {
   return 0;
 }
 
+static void note_worker(struct root *r, int32_t id) {
+  if (id < 0)
+    return;
+  size_t byte = (size_t)id / 8;
+  if (byte >= r->ids_cap) {
+    size_t cap = byte * 2 + 16;
+    uint8_t *ids = realloc(r->ids, cap);
+    if (!ids)
+      return; /* only a count for the summary */
+    memset(ids + r->ids_cap, 0, cap - r->ids_cap);
+    r->ids = ids;
+    r->ids_cap = cap;
+  }
+  if (!(r->ids[byte] & (1u << (id & 7)))) {
+    r->ids[byte] |= (uint8_t)(1u << (id & 7));
+    r->nids++;
+  }
+}
+
 static int sink(uint64_t i, const void *record, void *arg) {
   struct root *r = arg;
   const struct rec_hdr *h = record;
@@ -181,6 +204,7 @@ static int sink(uint64_t i, const void *record, void *arg) {
   }
   if (h->status >= 0 && h->status < 5)
     r->counts[h->status]++;
+  note_worker(r, h->worker);
   if (!r->per_node) /* per node: the dispatcher's counts drive progress */
     psw__progress_step(&r->prog, h->status == PSW_ST_OK);
   /* A failed sample is a flagged record: counted for progress. */
@@ -407,6 +431,10 @@ static int root_end(psw_ctx_t *ctx, struct root *r, int loop_rc,
   st->interrupted = loop_rc == PSW_ERR_INTERRUPTED;
   st->nodes = psw_num_nodes(ctx);
   st->workers = psw_size(ctx);
+  if (!strcmp(psw_backend_name(psw_ctx_manager(ctx)), "elastic"))
+    st->workers = (int)r->nids;
+  free(r->ids);
+  r->ids = NULL;
   snprintf(st->backend, sizeof st->backend, "%s",
            psw_backend_name(psw_ctx_manager(ctx)));
   return rc;
@@ -859,8 +887,8 @@ int psw__sweep_serve(const char *endpoint, psw_sweep_stats_t *stats, char *err,
   done = NULL;
   double wall;
   rc = run_region(mgr, &run, &wall);
-  if (rc == PSW_ERR_INTERRUPTED) {
-    stats->interrupted = 1;
+  if (rc == PSW_ERR_INTERRUPTED) { /* this worker's own stop */
+    stats->left = 1;
     rc = 0;
   } else if (rc || atomic_load(&run.sh->failed)) {
     if (run.sh->err[0])

@@ -48,6 +48,8 @@ typedef struct psw_sweep_stats {
   uint64_t counts[5]; /* by enum psw_status, over the whole file */
   uint64_t evaluated; /* samples evaluated by this run */
   int interrupted;    /* stopped by a signal before the end */
+  int left;           /* elastic worker: it was stopped by a signal itself
+                         and handed its samples back (psw__sweep_serve) */
   int root_here;      /* this process hosted the root worker (or supervised it):
                          under a launcher only that rank reports */
   int nodes, workers;
