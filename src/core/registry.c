@@ -17,4 +17,3 @@ const psw_backend_t *psw_backend_mpi(void) {
 const psw_backend_t *psw_backend_hybrid(void) {
   return NULL;
 }
-

@@ -16,4 +16,3 @@ const psw_backend_t *psw_backend_mpi(void) {
 const psw_backend_t *psw_backend_hybrid(void) {
   return &psw__backend_hybrid;
 }
-

@@ -5,8 +5,7 @@ const psw_backend_t *psw_backend_elastic(void) {
   return NULL;
 }
 
-int psw_elastic_info(const psw_manager_t *mgr, const void **data,
-                     size_t *len) {
+int psw_elastic_info(const psw_manager_t *mgr, const void **data, size_t *len) {
   (void)mgr;
   (void)data;
   (void)len;
