@@ -1,8 +1,16 @@
 #!/usr/bin/python3
-"""Peak memory of `parsweep run` as the number of samples grows.
+"""B8: time per sample and peak memory of `parsweep run` as the number of
+samples grows (issue 7: 10^4 -> 10^7, flat within 20% and 10%).
 
 usage: mem_growth.py PARSWEEP PLUGIN.so [N ...] [--backend fork] [-j 2]
+                     [--fixed N0] [--isolate]
                      [--launcher "mpirun --allow-run-as-root --oversubscribe -n 4"]
+
+Time per sample is the slope over a run of N0 samples (default 100)
+measured first: (wall(N) - wall(N0)) / (N - N0), so that start-up (loading
+libraries, creating the file, forking) does not count as per-sample cost.
+Without --launcher it prints SUMMARY lines for bench/run_all.sh: the time
+per sample and the peak at the largest N against the smallest.
 
 Runs a 2-parameter grid sweep of a trivial plugin model for each N (default
 10^4 and 10^6) and prints the peak resident set of the largest process of
@@ -37,6 +45,7 @@ parameters:
 outputs: [y, z]
 model:
   plugin: {plugin}
+  isolate: {isolate}
 """
 
 
@@ -56,6 +65,29 @@ def peak_kib(cmd):
     out = os.read(r, 100).decode().split()
     os.waitpid(pid, 0)
     return int(out[0]), int(out[1]), float(out[2])
+
+
+def run_one(a, tmp, n, rep, jobs, launcher):
+    """One run of N samples: (peak KiB, wall s, {rank: KiB})."""
+    spec = os.path.join(tmp, f"s{n}.yaml")
+    with open(spec, "w") as f:
+        f.write(SPEC.format(na=max(n // 100, 1), plugin=os.path.abspath(a.plugin),
+                            isolate="true" if a.isolate else "false"))
+    out = os.path.join(tmp, f"r{n}.h5")
+    cmd = [os.path.abspath(a.parsweep), "run", spec, "-o", out, "-b", a.backend,
+           "--quiet", "--force"] + jobs
+    rdir = os.path.join(tmp, f"rss{n}.{rep}")
+    if launcher:
+        os.mkdir(rdir)
+        cmd = launcher + [sys.executable, os.path.abspath(__file__),
+                          "--rank-wrapper", rdir, "--"] + cmd
+    rc, kib, wall = peak_kib(cmd)
+    if rc != 0:
+        sys.exit(f"mem_growth.py: parsweep exited {rc} for N={n}")
+    peaks = rank_peaks(rdir) if launcher else {}
+    if launcher and 0 not in peaks:
+        sys.exit(f"mem_growth.py: no peak from rank 0 for N={n}")
+    return kib, wall, peaks
 
 
 def rank_wrapper(argv):
@@ -95,6 +127,17 @@ def main():
     ap.add_argument("--max-ratio", type=float, default=0,
                     help="exit 1 when peak(N)/peak(smallest N) exceeds this "
                     "(rank 0's peak with --launcher)")
+    ap.add_argument("--fixed", type=int, default=100,
+                    help="samples of the run whose wall time is taken as the "
+                    "fixed cost (0: none)")
+    ap.add_argument("--reps", type=int, default=5,
+                    help="runs of every size, interleaved; medians reported")
+    ap.add_argument("--time-from", type=int, default=100000,
+                    help="compare the time per sample from the first size "
+                    "at least this large")
+    ap.add_argument("--isolate", action="store_true",
+                    help="plugin in a host process of its own (model.isolate; "
+                    "default false: the sweep's own cost per sample)")
     ap.add_argument("--launcher", default=None,
                     help="launcher command line, split on spaces, e.g. "
                     "'mpirun --allow-run-as-root --oversubscribe -n 4'")
@@ -105,25 +148,20 @@ def main():
     jobs = ["-j", a.j] if a.j is not None else []
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for n in a.n:
-            spec = os.path.join(tmp, f"s{n}.yaml")
-            with open(spec, "w") as f:
-                f.write(SPEC.format(na=max(n // 100, 1), plugin=os.path.abspath(a.plugin)))
-            out = os.path.join(tmp, f"r{n}.h5")
-            cmd = [os.path.abspath(a.parsweep), "run", spec, "-o", out, "-b", a.backend,
-                   "--quiet"] + jobs
-            rdir = os.path.join(tmp, f"rss{n}")
-            if launcher:
-                os.mkdir(rdir)
-                cmd = launcher + [sys.executable, os.path.abspath(__file__),
-                                  "--rank-wrapper", rdir, "--"] + cmd
-            rc, kib, wall = peak_kib(cmd)
-            if rc != 0:
-                sys.exit(f"mem_growth.py: parsweep exited {rc} for N={n}")
-            peaks = rank_peaks(rdir) if launcher else {}
-            if launcher and 0 not in peaks:
-                sys.exit(f"mem_growth.py: no peak from rank 0 for N={n}")
-            rows.append((n, kib, wall, peaks))
+        sizes = ([a.fixed] if a.fixed else []) + a.n
+        runs = {n: [] for n in sizes}
+        for rep in range(max(a.reps, 1)):  # A B C A B C ...: load hits all alike
+            for n in sizes:
+                runs[n].append(run_one(a, tmp, n, rep, jobs, launcher))
+        for n in sizes:
+            rs = sorted(runs[n], key=lambda r: r[1])  # by wall time
+            med = rs[len(rs) // 2]
+            kib = sorted(r[0] for r in runs[n])[len(rs) // 2]
+            rows.append((n, kib, med[1], med[2]))
+    fixed = rows.pop(0)[2] if a.fixed else 0.0
+    if a.fixed:
+        print(f"fixed cost: {fixed:.3f} s (a run of {a.fixed} samples); "
+              f"isolate: {'true' if a.isolate else 'false'}")
     if launcher:
         print(f"launcher: {' '.join(launcher)}; backend {a.backend} {' '.join(jobs)}")
         base = rows[0][3][0]
@@ -131,7 +169,12 @@ def main():
               f"{'job max':>9} {'ratio':>7} {'wall (s)':>9} {'samples/s':>10}")
     else:
         base = rows[0][1]
-        print(f"{'samples':>10} {'peak RSS (MiB)':>15} {'ratio':>7} {'wall (s)':>9} {'samples/s':>10}")
+        print(f"{'samples':>10} {'peak RSS (MiB)':>15} {'ratio':>7} {'wall (s)':>9} "
+              f"{'samples/s':>10} {'us/sample':>10} {'ratio':>7}")
+    def per_sample(n, wall):
+        return max(wall - fixed, 1e-9) / max(n - a.fixed, 1)
+
+    per0 = per_sample(rows[0][0], rows[0][2])
     worst = 0.0
     for n, kib, wall, peaks in rows:
         if launcher:
@@ -142,8 +185,20 @@ def main():
                   f"{kib / 1024:>9.1f} {kib / rows[0][1]:>7.3f} {wall:>9.2f} {n / wall:>10.0f}")
         else:
             ratio = kib / base
-            print(f"{n:>10} {kib / 1024:>15.1f} {ratio:>7.3f} {wall:>9.2f} {n / wall:>10.0f}")
+            print(f"{n:>10} {kib / 1024:>15.1f} {ratio:>7.3f} {wall:>9.2f} {n / wall:>10.0f} "
+                  f"{per_sample(n, wall) * 1e6:>10.3f} {per_sample(n, wall) / per0:>7.3f}")
         worst = max(worst, ratio)
+    if not launcher and len(rows) > 1:
+        n, kib, wall, _ = rows[-1]
+        # The time is compared from the first size with work enough to time
+        # (10^5: 10^4 samples take a few ms against ~0.15 s of start-up).
+        t0 = next((r for r in rows if r[0] >= a.time_from), rows[0])
+        tr = per_sample(n, wall) / per_sample(t0[0], t0[2])
+        mr = kib / base
+        print(f"SUMMARY|B8|time per sample at {n} vs {t0[0]} samples|{tr:.2f}|<= 1.2|"
+              f"{'yes' if tr <= 1.2 else 'NO'}")
+        print(f"SUMMARY|B8|peak RSS at {n} vs {rows[0][0]} samples|{mr:.2f}|<= 1.1|"
+              f"{'yes' if mr <= 1.1 else 'NO'}")
     if a.max_ratio and worst > a.max_ratio:
         sys.exit(f"mem_growth.py: peak memory ratio {worst:.3f} > {a.max_ratio}")
 

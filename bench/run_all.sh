@@ -78,9 +78,9 @@ if [ -x "$build/src/cli/parsweep" ] && [ -e "$b/libtrivial_plugin.so" ]; then
   if [ -n "$smoke" ]; then
     sizes="1000 10000"
   else
-    sizes="10000 1000000"
+    sizes="10000 100000 1000000 10000000"
   fi
-  (cd "$logdir" && run mem_growth $py "$src/bench/mem_growth.py" \
+  (cd "$logdir" && run B8.mem_growth $py "$src/bench/mem_growth.py" \
     "$(realpath "$build/src/cli/parsweep")" \
     "$(realpath "$b/libtrivial_plugin.so")" $sizes --backend fork -j 2) ||
     failed=1
@@ -90,11 +90,6 @@ echo "=== summary (ratios: how many times better than the baseline; B5: time / M
 printf '%-4s %-50s %10s %8s %s\n' row comparison ratio target met
 cat "$logdir"/*.log | grep '^SUMMARY|' |
   awk -F'|' '{ printf "%-4s %-50s %10s %8s %s\n", $2, $3, $4, $5, $6 }'
-if [ -f "$logdir/mem_growth.log" ]; then
-  awk '$1 ~ /^[0-9]+$/ { last = $0 } END { split(last, f);
-    printf "%-4s %-50s %10s %8s %s\n", "mem", "peak RSS at " f[1] " samples vs smallest", f[3], "~1", "-" }' \
-    "$logdir/mem_growth.log"
-fi
 met=$(cat "$logdir"/*.log | grep -c '^SUMMARY|.*|yes$')
 missed=$(cat "$logdir"/*.log | grep -c '^SUMMARY|.*|NO$')
 echo "targets met: $met, missed: $missed; logs in $logdir"
@@ -103,11 +98,6 @@ echo "targets met: $met, missed: $missed; logs in $logdir"
 {
   printf 'row\tcomparison\tratio\ttarget\tmet\n'
   cat "$logdir"/*.log | grep '^SUMMARY|' | cut -d'|' -f2- | tr '|' '\t'
-  if [ -f "$logdir/mem_growth.log" ]; then
-    awk '$1 ~ /^[0-9]+$/ { last = $0 } END { split(last, f);
-      printf "mem\tpeak RSS at %s samples vs smallest\t%s\t~1\t-\n", f[1], f[3] }' \
-      "$logdir/mem_growth.log"
-  fi
 } >"$logdir/summary.tsv"
 if $py -c 'import matplotlib' 2>/dev/null; then
   if [ -n "$smoke" ]; then chart=${CHART:-$logdir/performance.png}; else
