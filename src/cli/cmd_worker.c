@@ -45,8 +45,9 @@ static void on_forward(int sig) {
   forward_sig = sig;
 }
 
-/* One worker process: its exit code. */
-static int serve(const char *endpoint) {
+/* One worker process: its exit code. A process of a pool (quiet) says
+ * only what went wrong; the pool's parent sums up. */
+static int serve(const char *endpoint, int quiet) {
   char err[1024];
   psw_sweep_stats_t st;
   int rc = psw__sweep_serve(endpoint, &st, err, sizeof err);
@@ -58,7 +59,9 @@ static int serve(const char *endpoint) {
     fprintf(stderr, "parsweep worker: %s\n", err);
     return PSW_EXIT_ERROR;
   }
-  if (st.left)
+  if (quiet)
+    ;
+  else if (st.left)
     fprintf(stderr,
             "parsweep worker: stopped; its samples went back to the head\n");
   else
@@ -152,7 +155,7 @@ int psw__cmd_worker(int argc, char **argv) {
   if (jobs == 0)
     jobs = psw__available_cpus();
   if (jobs == 1)
-    return serve(endpoint);
+    return serve(endpoint, 0);
 
   /* A pool of worker processes, each connected on its own. Signals to this
    * process reach all of them. */
@@ -168,7 +171,7 @@ int psw__cmd_worker(int argc, char **argv) {
     if (p < 0)
       break;
     if (p == 0)
-      _exit(serve(endpoint));
+      _exit(serve(endpoint, 1));
     pids[started] = p;
   }
   struct sigaction sa = {.sa_handler = on_forward};
@@ -203,5 +206,13 @@ int psw__cmd_worker(int argc, char **argv) {
       worst = code;
   }
   free(pids);
+  if (worst == PSW_EXIT_OK)
+    fprintf(stderr, "parsweep worker: the sweep ended; %d worker processes\n",
+            started);
+  else if (worst == PSW_EXIT_INTERRUPTED)
+    fprintf(stderr,
+            "parsweep worker: stopped; the samples of its %d processes went "
+            "back to the head\n",
+            started);
   return worst;
 }

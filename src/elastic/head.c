@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -56,6 +57,7 @@ struct hloop {
   uint64_t ndone;
   struct range *q; /* chunks of lost workers, to hand out again */
   void *scratch;   /* one aligned record for the sink */
+  int workers;     /* in the loop, as of the last pass over the members */
   size_t nq, qcap;
   int rc;
 };
@@ -143,18 +145,12 @@ static void *zap_main(void *arg) {
 /* --- members ---------------------------------------------------------------
  */
 
-static struct member *by_rid(struct psw_ehead *h, const void *rid, size_t n) {
-  for (int i = 0; i < h->nmem; i++)
-    if (h->mem[i]->rid_len == n && !memcmp(h->mem[i]->rid, rid, n))
-      return h->mem[i];
-  return NULL;
-}
-
+/* Members are never removed (a lost one stays, GONE), and ids are their
+ * places plus one: O(1) for every message, as a head may serve thousands
+ * of workers. */
 static struct member *by_id(struct psw_ehead *h, int id) {
-  for (int i = 0; i < h->nmem; i++)
-    if (h->mem[i]->id == id)
-      return h->mem[i];
-  return NULL;
+  return id >= 1 && id <= h->nmem && h->mem[id - 1]->id == id ? h->mem[id - 1]
+                                                              : NULL;
 }
 
 static void drop_coll(struct member *mb) {
@@ -240,14 +236,6 @@ static int stop_requested(const struct hloop *lp) {
          __atomic_load_n(lp->L->opts.stop, __ATOMIC_RELAXED);
 }
 
-static int loop_workers(struct psw_ehead *h) {
-  int n = 0;
-  for (int i = 0; i < h->nmem; i++)
-    n += h->mem[i]->state == MS_REGION && h->loop &&
-         h->mem[i]->joined == h->loop->no;
-  return n ? n : 1;
-}
-
 static void feed(struct psw_ehead *h, struct member *mb) {
   struct hloop *lp = h->loop;
   if (!lp || mb->state != MS_REGION || mb->joined != lp->no || mb->busy ||
@@ -256,8 +244,9 @@ static void feed(struct psw_ehead *h, struct member *mb) {
   const psw_for_opts_t *o = &lp->L->opts;
   uint64_t b, e;
   uint64_t remaining = lp->n - lp->next;
-  uint64_t c = psw__chunk_size(remaining ? remaining : 1, loop_workers(h),
-                               o->min_chunk ? o->min_chunk : 1);
+  uint64_t c =
+      psw__chunk_size(remaining ? remaining : 1, lp->workers ? lp->workers : 1,
+                      o->min_chunk ? o->min_chunk : 1);
   /* One index first, to learn the pace; then ~5 ms of it per chunk. */
   uint64_t cap = mb->pace < 0 ? 1 : psw__chunk_cap(mb->pace);
   if (o->max_chunk && cap > o->max_chunk)
@@ -388,10 +377,12 @@ static void handle(struct psw_ehead *h, const uint8_t *rid, size_t rl,
       mb->last_seen = now;
     return;
   }
-  struct member *mb = by_rid(h, rid, rl);
+  /* Every message after HELLO names its sender; the connection must be
+   * the one that said HELLO. */
+  struct member *mb = by_id(h, hd->id);
+  if (mb && (mb->rid_len != rl || memcmp(mb->rid, rid, rl)))
+    mb = NULL;
   if (hd->type == EM_HELLO) {
-    if (mb) /* a second hello on one connection: ignore */
-      return;
     struct member **mem = realloc(h->mem, (size_t)(h->nmem + 1) * sizeof *mem);
     if (!mem || !(mb = calloc(1, sizeof *mb))) {
       if (mem)
@@ -854,6 +845,7 @@ int psw__ehead_loop(struct psw_ehead *h, psw_ctx_t *c,
       busy += mb->busy;
       unjoined += mb->joined != lp.no;
     }
+    lp.workers = workers - unjoined;
     if (!busy && !unjoined && (lp.rc || !work_left(&lp)))
       break;
     if (!workers && psw__mono_now() - waiting_since > 30) {
@@ -893,11 +885,22 @@ static const char *opt_or_env(const char *opt, const char *env) {
   return v && *v ? v : NULL;
 }
 
+/* Two connections per worker process: a head of a hundred nodes needs
+ * more descriptors than the usual soft limit of 1024. */
+static void raise_nofile(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
 int psw__ehead_create(psw_manager_t *m, struct psw_ehead **out) {
   struct psw_ehead *h = calloc(1, sizeof *h);
   if (!h)
     return PSW_ERR_NOMEM;
   h->m = m;
+  raise_nofile();
   h->timeout = psw__etimeout_s();
   psw__ehost(h->host, sizeof h->host);
   h->min_workers = m->opts.elastic_min_workers;
@@ -927,9 +930,13 @@ int psw__ehead_create(psw_manager_t *m, struct psw_ehead **out) {
     goto fail;
   }
   h->router = zmq_socket(h->zctx, ZMQ_ROUTER);
-  int one = 1, linger = 1000;
+  int one = 1, zero = 0, linger = 1000;
   if (!h->router || psw__ecurve_server(h->router, &h->ep) ||
       zmq_setsockopt(h->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) ||
+      /* No limit on what queues while the head is busy (writing, or
+       * copying a resumed file): dropped heartbeats would look like lost
+       * workers. Each worker has one request in flight, plus heartbeats. */
+      zmq_setsockopt(h->router, ZMQ_RCVHWM, &zero, sizeof zero) ||
       zmq_setsockopt(h->router, ZMQ_LINGER, &linger, sizeof linger)) {
     rc = PSW_ERR_SYS;
     goto fail;

@@ -118,9 +118,12 @@ static int expect(struct psw_eworker *w, int type, struct psw_emsg *hd,
   }
 }
 
+/* Every message names this worker (its id, once WELCOME gave one). */
 static int send_hd(struct psw_eworker *w, const struct psw_emsg *hd,
                    const void *p, size_t len) {
-  return psw__emsg_send(w->sock, NULL, 0, hd, p, len);
+  struct psw_emsg m = *hd;
+  m.id = w->id;
+  return psw__emsg_send(w->sock, NULL, 0, &m, p, len);
 }
 
 int psw__eworker_create(psw_manager_t *m, const char *endpoint,
