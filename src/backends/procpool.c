@@ -1,6 +1,7 @@
 /* parsweep — forked pool workers and their supervision (see procpool.h). */
 #include "backends/procpool.h"
 
+#include "internal.h"
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -20,12 +21,6 @@ struct psw_child {
   int pidfd; /* -1 when pidfd_open is unavailable */
   int alive;
 };
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* The child: run, report through shared memory, and leave without running
  * the parent's atexit handlers (MPI's among them). Never returns. */
@@ -140,10 +135,10 @@ int psw__procpool_supervise(struct psw_procpool *p) {
   while (reap(p, &lost) > 0) {
     /* After a death, survivors get `grace` seconds to notice and leave. */
     if (lost && deadline < 0)
-      deadline = now_s() + p->grace;
+      deadline = psw__mono_now() + p->grace;
     int timeout_ms = -1;
     if (deadline >= 0 && !killed) {
-      double left = deadline - now_s();
+      double left = deadline - psw__mono_now();
       if (left <= 0) {
         for (int k = 0; k < p->started; k++)
           if (p->c[k].alive) {

@@ -23,12 +23,6 @@ enum { TAG_REQ = 1, TAG_RECS = 2, TAG_REP = 3, TAG_FIN = 4, TAG_PROG = 5 };
 #define PSW_DISP_BATCH_BYTES ((size_t)256 << 10)
 #define PSW_DISP_FLUSH_S 1.0
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int psw__disp_init(struct psw_disp *d, MPI_Comm comm) {
   memset(d, 0, sizeof *d);
   MPI_Comm_rank(comm, &d->me);
@@ -185,7 +179,7 @@ int psw__disp_out_begin(struct psw_disp_out *o, struct psw_disp *d,
                         size_t record_size) {
   o->comm = d->req;
   o->nrecs = 0;
-  o->last_send = now_s();
+  o->last_send = psw__mono_now();
   if (!record_size) {
     o->esz = 0;
     return 0;
@@ -220,7 +214,7 @@ int psw__disp_out_flush(struct psw_disp_out *o) {
   if (!rc)
     rc = psw__mpi_wait(&r);
   o->nrecs = 0;
-  o->last_send = now_s();
+  o->last_send = psw__mono_now();
   return rc;
 }
 
@@ -239,7 +233,7 @@ void psw__disp_out_drop(struct psw_disp_out *o) {
 
 int psw__disp_out_maybe_flush(struct psw_disp_out *o) {
   if (o->nrecs >= o->cap ||
-      (o->nrecs && now_s() - o->last_send >= PSW_DISP_FLUSH_S))
+      (o->nrecs && psw__mono_now() - o->last_send >= PSW_DISP_FLUSH_S))
     return psw__disp_out_flush(o);
   return 0;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "internal.h"
 #include "outfiles.h"
 #include "parsweep/error.h"
 
@@ -147,18 +148,12 @@ static int write_all(int fd, const unsigned char *p, size_t n) {
   return 0;
 }
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* The flushing thread: every JOURNAL_FLUSH_S (sooner when the buffer
  * fills), take the buffer and write it outside the lock; fdatasync at
  * most every JOURNAL_SYNC_S, and at the end. */
 static void *flusher(void *arg) {
   psw_journal_t *j = arg;
-  double last_sync = now_s();
+  double last_sync = psw__mono_now();
   int dirty = 0;
   pthread_mutex_lock(&j->mu);
   for (;;) {
@@ -185,10 +180,11 @@ static void *flusher(void *arg) {
         e = errno ? errno : EIO;
       dirty = 1;
     }
-    if (!e && dirty && (stop || now_s() - last_sync >= JOURNAL_SYNC_S)) {
+    if (!e && dirty &&
+        (stop || psw__mono_now() - last_sync >= JOURNAL_SYNC_S)) {
       if (fdatasync(j->fd) < 0)
         e = errno;
-      last_sync = now_s();
+      last_sync = psw__mono_now();
       dirty = 0;
     }
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "internal.h"
 #include "model.h"
 #include "parsweep/error.h"
 
@@ -51,12 +52,6 @@ int psw__model_cancelled_within(int fd, double secs) {
 int psw__model_killed_by_cancel(int sig, int cancel_fd) {
   return (sig == SIGTERM || sig == SIGKILL || sig == SIGINT) &&
          psw__model_cancelled_within(cancel_fd, PSW_MODEL_CANCEL_WAIT_S);
-}
-
-double psw__model_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 int psw__model_open(const psw_spec_t *spec, int worker, int rank,

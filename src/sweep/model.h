@@ -137,7 +137,5 @@ int psw__model_cancelled_within(int fd, double secs);
 #define PSW_MODEL_CANCEL_WAIT_S 0.2
 int psw__model_killed_by_cancel(int sig, int cancel_fd);
 
-/* CLOCK_MONOTONIC in seconds. */
-double psw__model_now(void);
 
 #endif /* PSW_SWEEP_MODEL_H */

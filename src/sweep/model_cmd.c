@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "model.h"
 #include "parsweep/error.h"
 #include "parsweep/log.h"
@@ -479,13 +480,13 @@ static int supervise(psw_cmd_t *c, pid_t pid, int rfd, int cancel_fd,
 #ifdef SYS_pidfd_open
   pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 #endif
-  double t = psw__model_now();
+  double t = psw__mono_now();
   double deadline = spec->timeout > 0 ? t + spec->timeout : INFINITY;
   double kill_at = INFINITY, drain_until = INFINITY;
   int pipe_open = 1, sys_err = 0;
 
   for (;;) {
-    t = psw__model_now();
+    t = psw__mono_now();
     if (!r->exited && !r->term_sent && t >= deadline) {
       r->timed_out = 1;
       r->term_sent = 1;
@@ -541,12 +542,12 @@ static int supervise(psw_cmd_t *c, pid_t pid, int rfd, int cancel_fd,
       r->cancelled = 1;
       r->term_sent = 1;
       kill(-pid, SIGTERM);
-      kill_at = psw__model_now() + PSW_MODEL_GRACE_S;
+      kill_at = psw__mono_now() + PSW_MODEL_GRACE_S;
     }
     if (!r->exited && (pidfd < 0 || (n > 0 && pf[ix].revents)) &&
         has_exited(pid, &r->gone)) {
       r->exited = 1;
-      drain_until = psw__model_now() + PSW_MODEL_DRAIN_S;
+      drain_until = psw__mono_now() + PSW_MODEL_DRAIN_S;
     }
   }
   /* The last line may lack its newline. */
@@ -620,7 +621,7 @@ int psw__cmd_eval(psw_cmd_t *c, uint64_t index, const double *params,
   const psw_spec_t *spec = c->spec;
   if (cancel_ready(cancel_fd))
     return PSW_ERR_INTERRUPTED;
-  double t0 = psw__model_now();
+  double t0 = psw__mono_now();
   int unknown = 0;
   char **argv = build_argv(spec, index, params, &unknown);
   if (!argv) {
@@ -662,14 +663,14 @@ int psw__cmd_eval(psw_cmd_t *c, uint64_t index, const double *params,
       return PSW_ERR_SYS;
     ev->status = PSW_ST_FAILED;
     ev->exit_code = 127;
-    ev->elapsed = psw__model_now() - t0;
+    ev->elapsed = psw__mono_now() - t0;
     return 0;
   }
 
   run_t r = {0};
   int sys_err = supervise(c, pid, pfd[0], cancel_fd, outputs, &r);
   close(pfd[0]);
-  ev->elapsed = psw__model_now() - t0;
+  ev->elapsed = psw__mono_now() - t0;
   if (sys_err != 0) {
     psw_log(PSW_LOG_ERROR, "command %s: poll: %s", spec->command[0],
             strerror(sys_err));

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "model.h"
 #include "parsweep/error.h"
 #include "parsweep/log.h"
@@ -70,7 +71,7 @@ struct psw_host {
 /* Has pid exited within `secs`? Left unreaped (WNOWAIT): a zombie keeps
  * its process group id reserved, so kill(-pid) cannot hit another group. */
 static int exited_within(pid_t pid, double secs) {
-  double end = psw__model_now() + secs;
+  double end = psw__mono_now() + secs;
   for (;;) {
     siginfo_t si;
     memset(&si, 0, sizeof si);
@@ -79,7 +80,7 @@ static int exited_within(pid_t pid, double secs) {
       return 1;
     if (r < 0 && errno != EINTR)
       return 1; /* not ours to wait for (SIGCHLD ignored): gone */
-    if (psw__model_now() >= end)
+    if (psw__mono_now() >= end)
       return 0;
     struct timespec ts = {0, 5000000};
     nanosleep(&ts, NULL);
@@ -184,7 +185,7 @@ int psw__host_eval(psw_host_t *h, uint64_t index, const double *params,
   const psw_spec_t *spec = h->spec;
   memcpy(h->buf, &index, sizeof index);
   memcpy(h->buf + sizeof index, params, spec->nparams * sizeof(double));
-  double t0 = psw__model_now();
+  double t0 = psw__mono_now();
   ssize_t n;
   do
     n = send(h->fd, h->buf, h->len_eval, MSG_NOSIGNAL);
@@ -195,7 +196,7 @@ int psw__host_eval(psw_host_t *h, uint64_t index, const double *params,
     for (;;) {
       int ms = -1;
       if (spec->timeout > 0) {
-        double left = t0 + spec->timeout - psw__model_now();
+        double left = t0 + spec->timeout - psw__mono_now();
         ms = left <= 0 ? 0 : (int)(left * 1000) + 1;
       }
       int pr = poll(pf, cancel_fd >= 0 ? 2 : 1, ms);
@@ -224,7 +225,7 @@ int psw__host_eval(psw_host_t *h, uint64_t index, const double *params,
   }
   /* Dead, hung or no longer wanted: this host is done. */
   int st = stop_host(h);
-  ev->elapsed = psw__model_now() - t0;
+  ev->elapsed = psw__mono_now() - t0;
   if (cancelled) {
     ev->status = PSW_ST_NOT_RUN;
     return PSW_ERR_INTERRUPTED;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "internal.h"
 #include "model.h"
 #include "parsweep/error.h"
 #include "parsweep/model.h"
@@ -140,9 +141,9 @@ fail:
 
 int psw__plugin_eval(psw_plugin_t *p, uint64_t index, const double *params,
                      double *outputs, psw_eval_t *ev) {
-  double t0 = psw__model_now();
+  double t0 = psw__mono_now();
   int rc = p->m->eval(p->state, index, params, outputs);
-  ev->elapsed = psw__model_now() - t0;
+  ev->elapsed = psw__mono_now() - t0;
   ev->exit_code = rc;
   if (rc != 0) {
     ev->status = PSW_ST_FAILED;

@@ -4,15 +4,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "sweep/runner.h"
 
 #define BAR_WIDTH 30
-
-double psw__now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 void psw__progress_init(psw_progress_t *p, FILE *out, int mode,
                         uint64_t total) {
@@ -23,7 +18,7 @@ void psw__progress_init(psw_progress_t *p, FILE *out, int mode,
   p->total = total;
   p->done = p->failed = 0;
   p->printed = UINT64_MAX;
-  p->t0 = p->last = psw__now();
+  p->t0 = p->last = psw__mono_now();
   /* A bar redraws often; a batch log gets a line every few seconds. */
   p->interval = mode == PSW_PROGRESS_BAR ? 0.2 : 5.0;
 }
@@ -69,7 +64,7 @@ void psw__progress_step(psw_progress_t *p, int ok) {
     return;
   /* The clock is a vDSO call (tens of ns): read it every sample, so that a
    * slow sweep reports on time too. */
-  double now = psw__now();
+  double now = psw__mono_now();
   if (now - p->last >= p->interval) {
     p->last = now;
     p->printed = p->done;
@@ -82,7 +77,7 @@ void psw__progress_set(psw_progress_t *p, uint64_t done, uint64_t failed) {
   p->failed = failed;
   if (p->mode == PSW_PROGRESS_NONE)
     return;
-  double now = psw__now();
+  double now = psw__mono_now();
   if (now - p->last >= p->interval || done == p->total) {
     p->last = now;
     p->printed = p->done;
@@ -95,5 +90,5 @@ void psw__progress_end(psw_progress_t *p) {
    * line unless the one printed last already says it. */
   if (p->mode == PSW_PROGRESS_BAR ||
       (p->mode == PSW_PROGRESS_LINES && p->printed != p->done))
-    print(p, psw__now(), 1);
+    print(p, psw__mono_now(), 1);
 }

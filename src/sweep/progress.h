@@ -30,7 +30,5 @@ void psw__progress_set(psw_progress_t *p, uint64_t done, uint64_t failed);
 /* Final line. */
 void psw__progress_end(psw_progress_t *p);
 
-/* Monotonic seconds. */
-double psw__now(void);
 
 #endif /* PSW_SWEEP_PROGRESS_H */

@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "parsweep.h"
 #include "sweep/design.h"
 #include "sweep/journal.h"
@@ -662,9 +663,9 @@ static int run_region(psw_manager_t *mgr, struct run *run, double *wall) {
   sigemptyset(&sa.sa_mask);
   for (int k = 0; k < 3; k++)
     sigaction(sigs[k], &sa, &old[k]);
-  double t0 = psw__now();
+  double t0 = psw__mono_now();
   int rc = psw_parallel(mgr, region, run);
-  *wall = psw__now() - t0;
+  *wall = psw__mono_now() - t0;
   for (int k = 0; k < 3; k++)
     sigaction(sigs[k], &old[k], NULL);
   stop_flag = NULL;
