@@ -26,6 +26,7 @@ struct psw_eworker {
   double hb_s;
   void *info;
   size_t info_len;
+  int lost; /* the head refused us or is gone: every call fails with it */
   /* the region running */
   int late, looped, left;
   uint64_t coll_seq, loop_no;
@@ -59,6 +60,8 @@ static void *hb_main(void *arg) {
 static int next_msg(struct psw_eworker *w, struct psw_emsg *hd, zmq_msg_t *p,
                     int timeout_ms) {
   double t0 = psw__mono_now();
+  if (w->lost)
+    return w->lost;
   for (;;) {
     zmq_pollitem_t it[2] = {{w->sock, 0, ZMQ_POLLIN, 0},
                             {w->mon, 0, ZMQ_POLLIN, 0}};
@@ -80,12 +83,12 @@ static int next_msg(struct psw_eworker *w, struct psw_emsg *hd, zmq_msg_t *p,
         PSW_ERROR("elastic: the head at %s refused this worker's key (is "
                   "the endpoint file the sweep's own?)",
                   w->ep.address);
-        return PSW_ERR_IO;
+        return w->lost = PSW_ERR_IO;
       }
       if (r == 6 && (event & ZMQ_EVENT_DISCONNECTED) && w->id) {
         PSW_ERROR("elastic: lost the connection to the head at %s",
                   w->ep.address);
-        return PSW_ERR_PEER_LOST;
+        return w->lost = PSW_ERR_PEER_LOST;
       }
       continue;
     }
@@ -97,7 +100,7 @@ static int next_msg(struct psw_eworker *w, struct psw_emsg *hd, zmq_msg_t *p,
         return rc;
       if (hd->type == EM_BYE && w->id) {
         /* The head closed, or gave this worker up. */
-        return hd->rc ? hd->rc : PSW_ERR_UNAVAILABLE;
+        return w->lost = hd->rc ? hd->rc : PSW_ERR_UNAVAILABLE;
       }
       return 0;
     }
@@ -123,6 +126,8 @@ static int send_hd(struct psw_eworker *w, const struct psw_emsg *hd,
                    const void *p, size_t len) {
   struct psw_emsg m = *hd;
   m.id = w->id;
+  if (w->lost)
+    return w->lost;
   return psw__emsg_send(w->sock, NULL, 0, &m, p, len);
 }
 

@@ -892,7 +892,10 @@ int psw__sweep_serve(const char *endpoint, psw_sweep_stats_t *stats, char *err,
     stats->left = 1;
     rc = 0;
   } else if (rc || atomic_load(&run.sh->failed)) {
-    if (run.sh->err[0])
+    if (rc == PSW_ERR_PEER_LOST) /* the head: the one peer a worker has */
+      snprintf(err, errlen, "lost the head of %s (killed, or unreachable)",
+               endpoint);
+    else if (run.sh->err[0])
       snprintf(err, errlen, "%s", run.sh->err);
     else
       snprintf(err, errlen, "the sweep failed: %s", psw_strerror(rc));

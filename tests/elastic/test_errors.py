@@ -10,8 +10,11 @@ to start says so in one line, with the documented exit code (docs/cli.md).
   the same path, seen by the worker only): 1, "differs from the head's";
   the head goes on and finishes with a good worker;
 - run --listen with a backend other than elastic: 2; a malformed --listen
-  value: 1, naming it; an address that cannot be bound: 1.
+  value: 1, naming it; an address that cannot be bound: 1;
+- a head SIGKILLed mid-sweep: its worker exits 1 within seconds, "lost the
+  connection to the head".
 """
+import signal
 import os
 import shutil
 import socket
@@ -109,6 +112,28 @@ def test(args, tmp):
         good.communicate(timeout=30)
         check(head.returncode == 0, f"head exit {head.returncode} after the refused worker: {herr}")
         check(good.returncode == 0, f"good worker exit {good.returncode}")
+
+    # The head dies: the worker must not wait for ever.
+    slow = write(os.path.join(tmp, "slow.yaml"), build_spec(
+        "slow", [("a", "{type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: 500}")],
+        ["y"], command=["/bin/sh", "-c", "sleep 0.05; echo y=1"]))
+    head = popen(args, tmp, ["run", slow, "-b", "elastic", "-o", "slow.h5", "-q"])
+    ep = os.path.join(tmp, "slow.h5.endpoint")
+    t0 = time.monotonic()
+    while not os.path.exists(ep):
+        check(time.monotonic() - t0 < 30 and head.poll() is None, "no endpoint from the head")
+        time.sleep(0.05)
+    w = popen(args, tmp, ["worker", "--connect", ep, "-j", "1"])
+    time.sleep(1.5)
+    check(w.poll() is None, "the worker ended before the head was killed")
+    head.send_signal(signal.SIGKILL)
+    head.communicate(timeout=30)
+    t0 = time.monotonic()
+    wout, werr = w.communicate(timeout=60)
+    took = time.monotonic() - t0
+    check(w.returncode == 1, f"worker exit {w.returncode} after the head died: {werr}")
+    check("lost the connection to the head" in werr, f"worker said: {werr}")
+    check(took < 15, f"the worker took {took:.1f} s to notice")
 
 
 if __name__ == "__main__":
