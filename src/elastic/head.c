@@ -724,8 +724,10 @@ int psw__ehead_coll(struct psw_ehead *h, psw_ctx_t *c, int kind, int root,
     if (!rc) {
       psw__copy(recvbuf, data + dsp[0],
                 cnt[0] < recvbytes ? cnt[0] : recvbytes);
-      for (int r = 1; r < size; r++) {
-        struct member *mb = of_rank(h, r);
+      /* The root's own slice last: its message holds every slice. */
+      for (int k = 1; k <= size; k++) {
+        int r = k < size ? (k == root ? 0 : k) : root;
+        struct member *mb = r > 0 ? of_rank(h, r) : NULL;
         if (mb)
           reply_coll(h, mb, 0, data + dsp[r], cnt[r]);
       }

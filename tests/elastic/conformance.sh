@@ -8,14 +8,18 @@ bin=$1
 n=${2:-2}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
+# Each process gets a limit below ctest's, so that a hang (a worker that
+# died leaves the head waiting for it) still prints every log below.
+limit=${PSW_CONFORMANCE_LIMIT:-150}
 export PSW_ELASTIC_ENDPOINT=$dir/endpoint PSW_ELASTIC_MIN_WORKERS=$n
-"$bin" elastic 0 >"$dir/head.log" 2>&1 &
+timeout "$limit" "$bin" elastic 0 >"$dir/head.log" 2>&1 &
 head=$!
 unset PSW_ELASTIC_ENDPOINT PSW_ELASTIC_MIN_WORKERS
 for _ in $(seq 100); do [ -e "$dir/endpoint" ] && break; sleep 0.1; done
 pids=()
 for i in $(seq "$n"); do
-  PSW_ELASTIC_CONNECT=$dir/endpoint "$bin" elastic 0 >"$dir/w$i.log" 2>&1 &
+  PSW_ELASTIC_CONNECT=$dir/endpoint timeout "$limit" "$bin" elastic 0 \
+    >"$dir/w$i.log" 2>&1 &
   pids+=($!)
 done
 fail=0
