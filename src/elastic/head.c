@@ -592,10 +592,15 @@ int psw__ehead_parallel(struct psw_ehead *h, psw_manager_t *m, psw_region_fn fn,
       if (h->mem[i]->state == MS_REGION && h->mem[i]->rank == r &&
           h->mem[i]->rc)
         rc = h->mem[i]->rc;
-  for (int i = 0; i < h->nmem && !rc; i++)
+  /* A late joiner is not one of the region's workers: its failure (a
+   * model that would not start on its node) is its own, and the others
+   * did its share. */
+  for (int i = 0; i < h->nmem; i++)
     if (h->mem[i]->state == MS_REGION && h->mem[i]->late && h->mem[i]->rc &&
         h->mem[i]->rc != PSW_ERR_INTERRUPTED)
-      rc = h->mem[i]->rc;
+      PSW_WARN("elastic: worker %d (%s, pid %d) left the region: %s",
+               h->mem[i]->id, h->mem[i]->host, h->mem[i]->pid,
+               psw_strerror(h->mem[i]->rc));
   struct psw_emsg end = {.type = EM_END, .rc = rc};
   for (int i = 0; i < h->nmem; i++)
     if (h->mem[i]->state == MS_REGION) {

@@ -12,7 +12,10 @@ to start says so in one line, with the documented exit code (docs/cli.md).
 - run --listen with a backend other than elastic: 2; a malformed --listen
   value: 1, naming it; an address that cannot be bound: 1;
 - a head SIGKILLed mid-sweep: its worker exits 1 within seconds, "lost the
-  connection to the head".
+  connection to the head";
+- a late worker whose model cannot start on its node (a relative command
+  its directory lacks): it exits 1 naming the command, and the head logs it
+  and completes the sweep with the others (exit 0, every sample ok).
 """
 import signal
 import os
@@ -21,7 +24,7 @@ import socket
 import subprocess
 import time
 
-from clitest import build_spec, check, main, run, write
+from clitest import build_spec, check, main, read_results, run, write
 
 
 def popen(args, tmp, cmd, env=None):
@@ -134,6 +137,42 @@ def test(args, tmp):
     check(w.returncode == 1, f"worker exit {w.returncode} after the head died: {werr}")
     check("lost the connection to the head" in werr, f"worker said: {werr}")
     check(took < 15, f"the worker took {took:.1f} s to notice")
+
+    # A late joiner whose model will not start does not fail the sweep.
+    hd2 = os.path.join(tmp, "cmdhead")
+    os.mkdir(hd2)
+    write(os.path.join(hd2, "m.sh"), "#!/bin/sh\nsleep 0.02\necho y=1\n")
+    os.chmod(os.path.join(hd2, "m.sh"), 0o755)
+    cspec = write(os.path.join(hd2, "c.yaml"), build_spec(
+        "c", [("a", "{type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: 300}")],
+        ["y"], command=["./m.sh"]))
+    head = popen(args, hd2, ["run", cspec, "-b", "elastic", "-o", "c.h5", "-q"],
+                 env={"PARSWEEP_LOG": "warn"})
+    ep = os.path.join(hd2, "c.h5.endpoint")
+    t0 = time.monotonic()
+    while not os.path.exists(ep):
+        check(time.monotonic() - t0 < 30 and head.poll() is None, "no endpoint from the head")
+        time.sleep(0.05)
+    good = popen(args, hd2, ["worker", "--connect", ep, "-j", "1"])
+    time.sleep(1.0)
+    nodir = os.path.join(tmp, "nodir")
+    os.mkdir(nodir)
+    moved = hd2 + ".moved"
+    os.rename(hd2, moved)  # the head's directory is not there for it
+    try:
+        p, _ = run(args, ["worker", "--connect", os.path.join(moved, "c.h5.endpoint"), "-j", "1"],
+                   nodir)
+    finally:
+        os.rename(moved, hd2)
+    one_line(p, 1, "./m.sh", "a late worker whose command is missing")
+    hout, herr = head.communicate(timeout=120)
+    good.communicate(timeout=30)
+    check(head.returncode == 0, f"head exit {head.returncode} after a worker failed: {herr}")
+    check("left the region" in herr, f"the head did not log the failed worker: {herr[-1500:]}")
+    check(good.returncode == 0, f"good worker exit {good.returncode}")
+    r = read_results(os.path.join(hd2, "c.h5"))
+    check(len(r["status"]) == 300 and (r["status"] == 1).all(),
+          f"statuses after the failed worker: {sorted(set(r['status'].tolist()))}")
 
 
 if __name__ == "__main__":
