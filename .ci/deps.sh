@@ -19,7 +19,7 @@ PACKAGES=(
   # the elastic backend (ZeroMQ with CURVE), and a capture of its traffic
   libzmq3-dev tcpdump
   # analysis scripts and tests that read results.h5
-  python3 python3-h5py python3-numpy python3-matplotlib
+  python3 python3-h5py python3-numpy python3-matplotlib python3-pytest
   # MPI and hybrid backends: Open MPI, PMIx, parallel HDF5
   openmpi-bin libopenmpi-dev libpmix-dev libpmix-bin libhdf5-openmpi-dev
   # Slurm: libslurm for submit/status, and a real cluster for the tests

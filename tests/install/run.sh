@@ -105,4 +105,23 @@ static_libs=$(pkg-config --static --libs parsweep)
   fail "linking libparsweep.a with pkg-config --static flags failed"
 "$tmp/consumer-static" || fail "the statically linked consumer failed"
 
+step "the Python package (SPEC §7)"
+sitedir=$(sed -n 's/^PSW_PYTHON_SITEDIR:STRING=//p' "$build/CMakeCache.txt")
+[ -n "$sitedir" ] || fail "PSW_PYTHON_SITEDIR not in $build/CMakeCache.txt"
+[ -f "$prefix/$sitedir/parsweep/__init__.py" ] ||
+  fail "python package not installed in $prefix/$sitedir/parsweep"
+if [ -x /usr/bin/python3 ]; then
+  # Where the system interpreter looks for this prefix: installing to
+  # /usr/local must need no PYTHONPATH.
+  /usr/bin/python3 - "$sitedir" <<'PY' || fail "/usr/bin/python3 does not search /usr/local/$sitedir"
+import sys
+want = "/usr/local/" + sys.argv[1]
+sys.exit(0 if want in sys.path else 1)
+PY
+  got=$(cd "$tmp" && PYTHONPATH="$prefix/$sitedir" /usr/bin/python3 -c \
+    'import parsweep; print(parsweep.__file__)') ||
+    fail "import parsweep from $prefix/$sitedir failed"
+  case $got in "$prefix/$sitedir/parsweep/"*) ;; *) fail "imported $got" ;; esac
+fi
+
 echo "install test: ok"
