@@ -112,7 +112,11 @@ static void encode(unsigned char *p, const psw_row_t *row, size_t np,
   memcpy(q, &c, 8);
 }
 
-/* A record of N rows; params/outputs point into p. 0 when intact. */
+/* A record of N rows; params/outputs point into p. 0 when intact; -1 when
+ * its checksum is wrong (a torn tail); -2 when the checksum holds but the
+ * index or the status is not one this sweep can have (a journal of a newer
+ * parsweep, or forged): values that index arrays are never taken
+ * unchecked from a file. */
 static int decode(const unsigned char *p, size_t rs, uint64_t n, size_t np,
                   psw_row_t *row, double *values) {
   uint64_t c;
@@ -127,7 +131,7 @@ static int decode(const unsigned char *p, size_t rs, uint64_t n, size_t np,
   memcpy(&row->ev.status, p + 28, 1);
   if (row->index >= n || row->ev.status <= PSW_ST_NOT_RUN ||
       row->ev.status > PSW_ST_CRASHED)
-    return -1;
+    return -2;
   /* Copied out: the buffer is not aligned for doubles. */
   memcpy(values, p + FIXED_SIZE, rs - FIXED_SIZE - 8);
   row->params = values;
@@ -369,6 +373,30 @@ static int scan_one(const char *path, void *arg) {
   return s->rc ? 1 : 0;
 }
 
+/* Refuse a record whose checksum holds but whose values cannot be (not a
+ * torn tail, which is dropped: dropping it would also drop every record
+ * after it, and resuming would silently redo or skip work). */
+static int bad_record(struct scan *s, const char *path, uint64_t k,
+                      const psw_row_t *row) {
+  int n = snprintf(s->err, s->errlen, "%s: record %llu (byte %llu): ", path,
+                   (unsigned long long)k,
+                   (unsigned long long)(HEADER_SIZE + k * rec_size(s->spec)));
+  if (n < 0 || (size_t)n >= s->errlen)
+    return PSW_ERR_PARSE;
+  if (row->index >= s->spec->total)
+    snprintf(s->err + n, s->errlen - (size_t)n,
+             "sample index %llu is not below N = %llu",
+             (unsigned long long)row->index,
+             (unsigned long long)s->spec->total);
+  else
+    snprintf(s->err + n, s->errlen - (size_t)n, "status %d is not one of 1..%d",
+             row->ev.status, PSW_ST_CRASHED);
+  n = (int)strlen(s->err);
+  snprintf(s->err + n, s->errlen - (size_t)n,
+           " (a journal of a newer parsweep, or damaged): cannot resume");
+  return PSW_ERR_PARSE;
+}
+
 static int scan_file(struct scan *s, const char *path) {
   FILE *f = fopen(path, "rbe");
   if (!f) {
@@ -399,12 +427,16 @@ static int scan_file(struct scan *s, const char *path) {
   }
   uint64_t good = 0;
   psw_row_t row;
+  int d = 0;
   while (!rc && fread(rec, rs, 1, f) == 1 &&
-         decode(rec, rs, s->spec->total, s->spec->nparams, &row, values) == 0) {
+         (d = decode(rec, rs, s->spec->total, s->spec->nparams, &row,
+                     values)) == 0) {
     good++;
     rc = s->fn(&row, s->arg);
   }
   s->stats->records += good;
+  if (!rc && d == -2)
+    rc = bad_record(s, path, good, &row);
   if (!rc && fstat(fileno(f), &st) == 0) {
     uint64_t used = HEADER_SIZE + good * rs;
     if ((uint64_t)st.st_size > used)

@@ -127,12 +127,18 @@ static void read_attrs(psw_results_file_t *f) {
   in->completed =
       psw__h5_read_attr_i64(f->file, "completed", &v) < 0 ? 0 : v != 0;
   in->has_counts = 1;
+  uint64_t left = in->n;
   for (int s = 0; s < PSW_RESULTS_NSTATUS; s++) {
-    if (psw__h5_read_attr_i64(f->file, psw__results_count_names[s], &v) < 0)
+    /* Counts are input too: ones that do not add up to N (negative, or
+     * edited) are ignored, and the status column is counted instead. */
+    if (psw__h5_read_attr_i64(f->file, psw__results_count_names[s], &v) < 0 ||
+        v < 0 || (uint64_t)v > left)
       in->has_counts = 0;
     else
-      in->counts[s] = (uint64_t)v;
+      left -= (uint64_t)(in->counts[s] = (uint64_t)v);
   }
+  if (left)
+    in->has_counts = 0;
   H5Eclear2(H5E_DEFAULT);
 }
 
@@ -362,6 +368,22 @@ int psw__results_read_rows(psw_results_file_t *f, uint64_t first, size_t count,
   return rc;
 }
 
+int psw__results_check_status(const psw_results_file_t *f, uint64_t first,
+                              const int8_t *status, size_t count, char *err,
+                              size_t errlen) {
+  for (size_t k = 0; k < count; k++)
+    if (status[k] < PSW_ST_NOT_RUN || status[k] >= PSW_RESULTS_NSTATUS) {
+      psw__results_errf(err, errlen,
+                        "%s: /parsweep/status[%llu] = %d is not a status of "
+                        "this parsweep (0..%d): the file was written by a "
+                        "newer version, or damaged",
+                        f->path, (unsigned long long)(first + k), status[k],
+                        PSW_RESULTS_NSTATUS - 1);
+      return PSW_ERR_PARSE;
+    }
+  return 0;
+}
+
 int psw__results_read_status(const char *path, size_t block,
                              psw_results_status_fn fn, void *arg,
                              uint64_t *n_out, char *err, size_t errlen) {
@@ -387,6 +409,8 @@ int psw__results_read_status(const char *path, size_t block,
         f->info.n - first < block ? (size_t)(f->info.n - first) : block;
     psw_results_block_t b = {.status = buf};
     rc = psw__results_read_rows(f, first, cnt, &b, err, errlen);
+    if (!rc)
+      rc = psw__results_check_status(f, first, buf, cnt, err, errlen);
     if (!rc && fn)
       rc = fn(arg, first, buf, cnt);
     if (rc)

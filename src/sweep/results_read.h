@@ -81,9 +81,19 @@ int psw__results_read_rows(psw_results_file_t *f, uint64_t first, size_t count,
                            const psw_results_block_t *b, char *err,
                            size_t errlen);
 
+/* 0 when every value of status[count] (rows first...) is a status this
+ * version knows (0..4, SPEC §4); else PSW_ERR_PARSE and "FILE:
+ * /parsweep/status[ROW] = V is not a status ..." in err. A file edited by
+ * hand or written by a newer parsweep may hold others: whoever uses a
+ * status as an index or to decide what to run checks it first. */
+int psw__results_check_status(const psw_results_file_t *f, uint64_t first,
+                              const int8_t *status, size_t count, char *err,
+                              size_t errlen);
+
 /* Stream /parsweep/status of `path` in blocks of at most `block` rows
  * (0: 64Ki): fn(arg, first, status, count) for each, in order; a non-zero
  * return from fn stops and is returned. *n_out (may be NULL) receives N.
+ * Every block is checked by psw__results_check_status before fn sees it.
  * For --resume: which samples are still to do. */
 typedef int (*psw_results_status_fn)(void *arg, uint64_t first,
                                      const int8_t *status, size_t count);

@@ -230,6 +230,10 @@ static int copy_row(struct copy *c, const psw_row_t *row) {
   uint64_t i = row->index;
   if (!bit(c->r->run->done, i) || bit(c->seen, i))
     return 0;
+  /* Both readers refused a status outside 0..4 with a message; the count
+   * is never indexed by an unchecked value from a file. */
+  if (row->ev.status < 0 || row->ev.status >= PSW_RESULTS_NSTATUS)
+    return PSW_ERR_PARSE;
   c->seen[i >> 3] |= (uint8_t)(1u << (i & 7));
   int rc = psw__results_write(c->r->res, row, 1);
   if (!rc)
@@ -249,6 +253,15 @@ static int copy_output_rows(struct copy *c, char *err, size_t errlen) {
     return rc;
   enum { BLOCK = 4096 };
   size_t P = spec->nparams, O = spec->noutputs;
+  /* check_output compared them, but this is another open of the file: the
+   * blocks below are sized by the spec, so the file must still match it. */
+  const psw_results_info_t *in = psw__results_info(f);
+  if (in->n != spec->total || in->nparams != P || in->noutputs != O) {
+    snprintf(err, errlen, "%s: cannot resume: it changed while being read",
+             c->r->run->o->output);
+    psw__results_close(f);
+    return PSW_ERR_INVAL;
+  }
   double *params = malloc(BLOCK * P * sizeof(double));
   double *outputs = malloc(BLOCK * (O ? O : 1) * sizeof(double));
   int8_t *status = malloc(BLOCK);
@@ -270,7 +283,8 @@ static int copy_output_rows(struct copy *c, char *err, size_t errlen) {
                            .node = node};
   for (uint64_t first = 0; first < spec->total && !rc; first += BLOCK) {
     size_t cnt = spec->total - first < BLOCK ? spec->total - first : BLOCK;
-    if ((rc = psw__results_read_rows(f, first, cnt, &b, err, errlen)))
+    if ((rc = psw__results_read_rows(f, first, cnt, &b, err, errlen)) ||
+        (rc = psw__results_check_status(f, first, status, cnt, err, errlen)))
       break;
     for (size_t k = 0; k < cnt && !rc; k++) {
       if (status[k] == PSW_ST_NOT_RUN)
