@@ -76,6 +76,12 @@ PSW_EXTERN const psw_backend_t *psw_backend_elastic(void);
 PSW_EXTERN int psw_elastic_info(const psw_manager_t *mgr, const void **data,
                                 size_t *len);
 
+/* elastic worker: the id the head gave it when it joined, the N of the
+ * head's log lines "elastic: worker N ..." (1, 2, ... in order of joining,
+ * never reused while the head lives). PSW_ERR_INVAL on a head or another
+ * backend. The sweep records it as the sample's worker (docs/elastic.md). */
+PSW_EXTERN int psw_elastic_worker_id(const psw_manager_t *mgr);
+
 /* Look a backend up by native name or alias, case-insensitively ("fork",
  * "MultiProcessing", "concurrent.futures", ...). "auto" is resolved from
  * the environment (a launcher → hybrid/mpi when built, otherwise fork).

@@ -62,9 +62,22 @@ typedef struct psw_for_opts {
   /* Optional: once *stop is non-zero (read atomically), no new chunks are
    * handed out; the tasks running finish and the loop returns
    * PSW_ERR_INTERRUPTED. Backends whose workers share memory leave this to
-   * the tasks; elastic, whose head runs no tasks, needs it to drain. */
+   * the tasks; elastic, whose head runs no tasks, needs it to drain: its
+   * workers then end their chunks after the task running, and with the
+   * bit PSW_STOP_CANCEL set they are asked to cancel that task too
+   * (opts.cancel, on each worker). */
   const int *stop;
+  /* Optional, elastic workers: called once, from a library thread, when
+   * the head asks for the task running to be cancelled (its stop has
+   * PSW_STOP_CANCEL). It must make that task return soon (e.g. kill the
+   * command it waits for); tasks that follow should return
+   * PSW_ERR_INTERRUPTED. */
+  void (*cancel)(void *arg);
+  void *cancel_arg;
 } psw_for_opts_t;
+
+/* The bit of *psw_for_opts_t.stop that also cancels the tasks running. */
+#define PSW_STOP_CANCEL 2
 
 /* Non-zero on the workers that host a node's sink in psw_for_ex with
  * opts.sink_per_node: local rank 0 of each node group (hybrid), every rank

@@ -132,6 +132,12 @@ int psw_elastic_info(const psw_manager_t *mgr, const void **data, size_t *len) {
   return psw__eworker_info(EL(mgr)->worker, data, len);
 }
 
+int psw_elastic_worker_id(const psw_manager_t *mgr) {
+  if (!mgr || mgr->be != &psw__backend_elastic || !EL(mgr)->worker)
+    return PSW_ERR_INVAL;
+  return psw__eworker_id(EL(mgr)->worker);
+}
+
 const psw_backend_t *psw_backend_elastic(void) {
   return &psw__backend_elastic;
 }

@@ -11,3 +11,8 @@ int psw_elastic_info(const psw_manager_t *mgr, const void **data, size_t *len) {
   (void)len;
   return PSW_ERR_UNAVAILABLE;
 }
+
+int psw_elastic_worker_id(const psw_manager_t *mgr) {
+  (void)mgr;
+  return PSW_ERR_UNAVAILABLE;
+}

@@ -34,8 +34,27 @@ enum psw_emsg_type {
   EM_CHUNK_DONE,  /* w->h: loop, begin, end (run), rc, secs; payload: records */
   EM_LOOP_END,    /* h->w: loop, rc */
   EM_ABORT,       /* w->h: rc */
-  EM_BYE,         /* h->w: the head closes; w->h: the worker leaves */
+  EM_BYE,         /* h->w: the head closes (kind BYE_LOST: this worker was
+                     declared lost); w->h: the worker leaves */
+  EM_STOP,        /* h->w on the heartbeat connection: kind STOP_DRAIN or
+                     STOP_CANCEL (the head's run was stopped) */
 };
+
+/* EM_CHUNK_DONE.kind: how a chunk ended. */
+enum {
+  CD_DONE = 0,
+  CD_LEFT = 1 /* stopped: the rest back, leaving */,
+  CD_CUT = 2 /* the rest back, staying: records reach the head early */
+};
+/* EM_BYE.kind and EM_STOP.kind */
+enum { BYE_CLOSED = 0, BYE_LOST = 1 };
+enum { STOP_DRAIN = 0, STOP_CANCEL = 1 };
+
+/* A worker hands back what it finished at least this often (seconds; the
+ * sample running aside): the head journals it at once, so a killed head
+ * loses about this much work, even when a chunk was sized from a pace
+ * that skipped samples (--resume) made look fast. */
+#define PSW_ELASTIC_FLUSH_S 0.05
 
 struct psw_emsg {
   int32_t type, rc;
@@ -70,8 +89,11 @@ int psw__emsg_recv(void *sock, void *rid, size_t *rid_len, struct psw_emsg *hdr,
 
 /* Fresh server and client key pairs. */
 int psw__eendpoint_keys(psw_eendpoint_t *ep);
-/* Write ep to path, mode 0600 (via a temporary file and rename). */
-int psw__eendpoint_write(const char *path, const psw_eendpoint_t *ep);
+/* Write ep to path, mode 0600, via a temporary file PATH.tmp.PID created
+ * O_EXCL|O_NOFOLLOW (never an existing file or link) and a rename. err
+ * gets a one-line reason naming the file. */
+int psw__eendpoint_write(const char *path, const psw_eendpoint_t *ep, char *err,
+                         size_t errlen);
 /* Read path; err gets "<path>:<line>: <reason>" on PSW_ERR_PARSE/IO. */
 int psw__eendpoint_read(const char *path, psw_eendpoint_t *ep, char *err,
                         size_t errlen);
@@ -120,5 +142,7 @@ int psw__eworker_loop(struct psw_eworker *w, psw_ctx_t *c,
 void psw__eworker_abort(struct psw_eworker *w, int err);
 int psw__eworker_info(const struct psw_eworker *w, const void **data,
                       size_t *len);
+/* The id the head gave this worker (its log's "worker N"). */
+int psw__eworker_id(const struct psw_eworker *w);
 
 #endif /* PSW_ELASTIC_H */

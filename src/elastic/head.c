@@ -30,6 +30,9 @@ struct member {
   uint64_t token;
   uint8_t rid[256];
   size_t rid_len;
+  uint8_t hb_rid[256]; /* its heartbeat connection: STOP and BYE go there
+                          while its main thread runs a task */
+  size_t hb_rid_len;
   char host[64];
   int pid;
   int state;
@@ -60,6 +63,7 @@ struct hloop {
   int workers;     /* in the loop, as of the last pass over the members */
   size_t nq, qcap;
   int rc;
+  int stop_sent; /* the stop forwarded to the workers: 0, 1 drain, 2 cancel */
 };
 
 struct psw_ehead {
@@ -236,6 +240,28 @@ static int stop_requested(const struct hloop *lp) {
          __atomic_load_n(lp->L->opts.stop, __ATOMIC_RELAXED);
 }
 
+/* The head runs no task: a stop of its run goes to the workers of the
+ * loop, on their heartbeat connections (their main threads may be busy in
+ * a task). Drain: each ends its chunk after the task running; cancel: the
+ * tasks running are cancelled too (opts.cancel on the worker). Each level
+ * is sent once. */
+static void forward_stop(struct psw_ehead *h, struct hloop *lp) {
+  int v = lp->L->opts.stop ? __atomic_load_n(lp->L->opts.stop, __ATOMIC_RELAXED)
+                           : 0;
+  int level = !v ? 0 : (v & PSW_STOP_CANCEL) ? 2 : 1;
+  if (level <= lp->stop_sent)
+    return;
+  lp->stop_sent = level;
+  struct psw_emsg hd = {.type = EM_STOP,
+                        .loop = lp->no,
+                        .kind = level == 2 ? STOP_CANCEL : STOP_DRAIN};
+  for (int i = 0; i < h->nmem; i++) {
+    struct member *mb = h->mem[i];
+    if (mb->state == MS_REGION && !mb->done && mb->hb_rid_len)
+      psw__emsg_send(h->router, mb->hb_rid, mb->hb_rid_len, &hd, NULL, 0);
+  }
+}
+
 static void feed(struct psw_ehead *h, struct member *mb) {
   struct hloop *lp = h->loop;
   if (!lp || mb->state != MS_REGION || mb->joined != lp->no || mb->busy ||
@@ -310,10 +336,12 @@ static void chunk_done(struct psw_ehead *h, struct member *mb,
     mb->pace = hd->secs;
   if (hd->rc && !lp->rc)
     lp->rc = hd->rc;
-  /* The rest of a chunk a worker left early (it was stopped). */
-  if (hd->kind)
+  /* The rest of a chunk a worker ended early: it was stopped (and
+   * leaves), or it hands back what it finished every PSW_ELASTIC_FLUSH_S
+   * (it stays, and goes on with that rest unless the loop stops). */
+  if (hd->kind != CD_DONE)
     requeue(lp, hd->end, mb->e);
-  if (hd->kind)
+  if (hd->kind == CD_LEFT)
     lose(h, mb, "left (stopped)", 1);
   else
     feed(h, mb);
@@ -373,8 +401,19 @@ static void handle(struct psw_ehead *h, const uint8_t *rid, size_t rl,
   double now = psw__mono_now();
   if (hd->type == EM_HB) {
     struct member *mb = by_id(h, hd->id);
-    if (mb && mb->token == hd->token && mb->state != MS_GONE)
-      mb->last_seen = now;
+    if (!mb || mb->token != hd->token || rl > sizeof mb->hb_rid)
+      return;
+    if (mb->state == MS_GONE) {
+      /* Declared lost, yet alive (stopped, then continued): say so on
+       * the connection it listens to even while it waits or computes. */
+      struct psw_emsg bye = {
+          .type = EM_BYE, .rc = PSW_ERR_PEER_LOST, .kind = BYE_LOST};
+      psw__emsg_send(h->router, rid, rl, &bye, NULL, 0);
+      return;
+    }
+    mb->last_seen = now;
+    memcpy(mb->hb_rid, rid, rl);
+    mb->hb_rid_len = rl;
     return;
   }
   /* Every message after HELLO names its sender; the connection must be
@@ -418,7 +457,8 @@ static void handle(struct psw_ehead *h, const uint8_t *rid, size_t rl,
   if (mb->state == MS_GONE) {
     /* Declared lost, yet alive (a stall longer than the timeout): its work
      * went to others; tell it to leave. */
-    struct psw_emsg bye = {.type = EM_BYE, .rc = PSW_ERR_PEER_LOST};
+    struct psw_emsg bye = {
+        .type = EM_BYE, .rc = PSW_ERR_PEER_LOST, .kind = BYE_LOST};
     psw__emsg_send(h->router, mb->rid, mb->rid_len, &bye, NULL, 0);
     return;
   }
@@ -841,6 +881,7 @@ int psw__ehead_loop(struct psw_ehead *h, psw_ctx_t *c,
   for (;;) {
     if (!lp.rc && stop_requested(&lp))
       lp.rc = PSW_ERR_INTERRUPTED;
+    forward_stop(h, &lp);
     if (!lp.rc && h->abort_err)
       lp.rc = h->abort_err;
     int busy = 0, unjoined = 0, workers = 0;
@@ -967,8 +1008,9 @@ int psw__ehead_create(psw_manager_t *m, struct psw_ehead **out) {
       rc = PSW_ERR_NOMEM;
       goto fail;
     }
-    if ((rc = psw__eendpoint_write(epath, &h->ep))) {
-      PSW_ERROR("elastic: cannot write %s: %s", epath, strerror(errno));
+    char err[512];
+    if ((rc = psw__eendpoint_write(epath, &h->ep, err, sizeof err))) {
+      PSW_ERROR("elastic: %s", err);
       free(h->endpoint_path);
       h->endpoint_path = NULL;
       goto fail;

@@ -93,21 +93,36 @@ int psw__eendpoint_keys(psw_eendpoint_t *ep) {
   return 0;
 }
 
-int psw__eendpoint_write(const char *path, const psw_eendpoint_t *ep) {
+int psw__eendpoint_write(const char *path, const psw_eendpoint_t *ep, char *err,
+                         size_t errlen) {
   char tmp[4096];
   if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >=
-      (int)sizeof tmp)
+      (int)sizeof tmp) {
+    snprintf(err, errlen, "%s: path too long", path);
     return PSW_ERR_INVAL;
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0)
+  }
+  /* A new file, never an existing one nor a link: in a directory others
+   * may write, a name created in advance (a file another user owns and
+   * reads, or a link to a file elsewhere) must not receive the keys. */
+  int fd =
+      open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    int e = errno;
+    snprintf(err, errlen, "cannot create %s: %s%s", tmp, strerror(e),
+             e == EEXIST ? " (something else made that name: remove it, "
+                           "and keep the output's directory writable by "
+                           "you only)"
+                         : "");
     return PSW_ERR_IO;
+  }
   FILE *f = fdopen(fd, "w");
   if (!f) {
+    snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
     close(fd);
     unlink(tmp);
     return PSW_ERR_IO;
   }
-  /* fchmod: an existing file of the same name keeps no wider mode. */
+  /* Owner-only whatever the umask: the file holds the client secret. */
   fchmod(fd, 0600);
   fprintf(f,
           "# parsweep elastic endpoint: whoever can read this file can join "
@@ -117,7 +132,10 @@ int psw__eendpoint_write(const char *path, const psw_eendpoint_t *ep) {
           ep->address, ep->server_public, ep->client_public, ep->client_secret);
   int bad = fflush(f) != 0 || fsync(fd) != 0;
   bad |= fclose(f) != 0;
+  /* rename replaces whatever PATH is (a link too: it is not followed). */
   if (bad || rename(tmp, path) != 0) {
+    snprintf(err, errlen, "cannot write %s: %s", bad ? tmp : path,
+             strerror(errno));
     unlink(tmp);
     return PSW_ERR_IO;
   }

@@ -30,7 +30,47 @@ struct psw_eworker {
   /* the region running */
   int late, looped, left;
   uint64_t coll_seq, loop_no;
+  /* Set by the heartbeat thread, which hears the head while the main
+   * thread runs a task: a stop of the head's run (level 1 drain, 2
+   * cancel) for loop stop_loop, and "this worker was declared lost". */
+  atomic_int stop_level, evicted;
+  _Atomic uint64_t stop_loop;
+  /* The loop's opts.cancel while it runs (under mu). */
+  pthread_mutex_t mu;
+  void (*cancel)(void *);
+  void *cancel_arg;
+  uint64_t cancel_loop;
+  int cancelled;
 };
+
+/* Call the loop's cancel hook once, if the head asked for it. */
+static void maybe_cancel(struct psw_eworker *w) {
+  pthread_mutex_lock(&w->mu);
+  if (w->cancel && !w->cancelled && atomic_load(&w->stop_level) == 2 &&
+      atomic_load(&w->stop_loop) == w->cancel_loop) {
+    w->cancelled = 1;
+    w->cancel(w->cancel_arg);
+  }
+  pthread_mutex_unlock(&w->mu);
+}
+
+/* What the head says on the heartbeat connection. */
+static void hb_recv(struct psw_eworker *w, void *s) {
+  struct psw_emsg hd;
+  zmq_msg_t p;
+  zmq_msg_init(&p);
+  int rc = psw__emsg_recv(s, NULL, NULL, &hd, &p, 0);
+  zmq_msg_close(&p);
+  if (rc)
+    return;
+  if (hd.type == EM_BYE && hd.kind == BYE_LOST) {
+    atomic_store(&w->evicted, 1);
+  } else if (hd.type == EM_STOP) {
+    atomic_store(&w->stop_loop, hd.loop);
+    atomic_store(&w->stop_level, hd.kind == STOP_CANCEL ? 2 : 1);
+    maybe_cancel(w);
+  }
+}
 
 static void *hb_main(void *arg) {
   struct psw_eworker *w = arg;
@@ -44,11 +84,17 @@ static void *hb_main(void *arg) {
     return NULL;
   }
   struct psw_emsg hd = {.type = EM_HB, .id = w->id, .token = w->token};
-  int ms = (int)(w->hb_s * 1000);
+  double every = w->hb_s, next = 0;
   while (!atomic_load(&w->hb_stop)) {
-    zmq_send(s, &hd, sizeof hd, ZMQ_DONTWAIT);
-    for (int t = 0; t < ms && !atomic_load(&w->hb_stop); t += 50)
-      usleep(50000);
+    double now = psw__mono_now();
+    if (now >= next) {
+      zmq_send(s, &hd, sizeof hd, ZMQ_DONTWAIT);
+      next = now + every;
+    }
+    /* Listen in between: stops and "declared lost" come this way. */
+    zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, 50) > 0 && (it.revents & ZMQ_POLLIN))
+      hb_recv(w, s);
   }
   zmq_close(s);
   return NULL;
@@ -63,6 +109,9 @@ static int next_msg(struct psw_eworker *w, struct psw_emsg *hd, zmq_msg_t *p,
   if (w->lost)
     return w->lost;
   for (;;) {
+    /* Declared lost by the head (heard by the heartbeat thread). */
+    if (atomic_load(&w->evicted))
+      return w->lost = PSW_ERR_TIMEOUT;
     zmq_pollitem_t it[2] = {{w->sock, 0, ZMQ_POLLIN, 0},
                             {w->mon, 0, ZMQ_POLLIN, 0}};
     int n = zmq_poll(it, 2, 100);
@@ -99,7 +148,10 @@ static int next_msg(struct psw_eworker *w, struct psw_emsg *hd, zmq_msg_t *p,
       if (rc)
         return rc;
       if (hd->type == EM_BYE && w->id) {
-        /* The head closed, or gave this worker up. */
+        /* The head closed, or declared this worker lost (it was stopped
+         * or stalled longer than the head's timeout). */
+        if (hd->kind == BYE_LOST)
+          return w->lost = PSW_ERR_TIMEOUT;
         return w->lost = hd->rc ? hd->rc : PSW_ERR_UNAVAILABLE;
       }
       return 0;
@@ -137,10 +189,12 @@ int psw__eworker_create(psw_manager_t *m, const char *endpoint,
   struct psw_eworker *w = calloc(1, sizeof *w);
   if (!w)
     return PSW_ERR_NOMEM;
+  pthread_mutex_init(&w->mu, NULL);
   char err[512];
   int rc = psw__eendpoint_read(endpoint, &w->ep, err, sizeof err);
   if (rc) {
     PSW_ERROR("elastic: %s", err);
+    pthread_mutex_destroy(&w->mu);
     free(w);
     return rc;
   }
@@ -232,7 +286,12 @@ void psw__eworker_destroy(struct psw_eworker *w) {
   if (w->zctx)
     zmq_ctx_term(w->zctx);
   free(w->info);
+  pthread_mutex_destroy(&w->mu);
   free(w);
+}
+
+int psw__eworker_id(const struct psw_eworker *w) {
+  return w->id;
 }
 
 int psw__eworker_info(const struct psw_eworker *w, const void **data,
@@ -389,15 +448,14 @@ int psw__eworker_coll(struct psw_eworker *w, psw_ctx_t *c, int kind, int root,
   return rc;
 }
 
-int psw__eworker_loop(struct psw_eworker *w, psw_ctx_t *c,
-                      const struct psw_loop *L) {
-  if (w->left)
-    return PSW_ERR_INTERRUPTED;
-  w->looped = 1;
-  struct psw_emsg hd = {.type = EM_LOOP_JOIN, .loop = ++w->loop_no};
-  int rc = send_hd(w, &hd, NULL, 0);
-  if (rc)
-    return rc;
+/* The head asked the loop to stop (drain or cancel). */
+static int stopping(struct psw_eworker *w, uint64_t loop) {
+  return atomic_load(&w->stop_level) && atomic_load(&w->stop_loop) == loop;
+}
+
+static int run_chunks(struct psw_eworker *w, psw_ctx_t *c,
+                      const struct psw_loop *L, uint64_t loop) {
+  int rc = 0;
   size_t rs = L->opts.record_size;
   uint8_t *recs = NULL, *scratch = rs ? malloc(rs) : NULL;
   size_t cap = 0;
@@ -411,7 +469,7 @@ int psw__eworker_loop(struct psw_eworker *w, psw_ctx_t *c,
     zmq_msg_init(&p);
     if ((rc = next_msg(w, &m, &p, -1)))
       break;
-    if (m.loop != hd.loop)
+    if (m.loop != loop)
       continue;
     if (m.type == EM_LOOP_END) {
       rc = m.rc;
@@ -431,8 +489,16 @@ int psw__eworker_loop(struct psw_eworker *w, psw_ctx_t *c,
     }
     double t0 = psw__mono_now();
     uint64_t i = m.begin;
-    int trc = 0;
+    int trc = 0, cut = 0;
     for (; i < m.end; i++) {
+      /* What is finished goes to the head at least every
+       * PSW_ELASTIC_FLUSH_S (it journals it), and a stop of the head
+       * ends the chunk after the task running; the rest goes back. */
+      if (stopping(w, loop) ||
+          (i > m.begin && psw__mono_now() - t0 >= PSW_ELASTIC_FLUSH_S)) {
+        cut = 1;
+        break;
+      }
       /* The task fills an aligned record (malloc's), packed afterwards
        * behind the others for the message. */
       if (rs)
@@ -450,7 +516,9 @@ int psw__eworker_loop(struct psw_eworker *w, psw_ctx_t *c,
                          .begin = m.begin,
                          .end = i,
                          .rc = leaving ? 0 : trc,
-                         .kind = leaving,
+                         .kind = leaving ? CD_LEFT
+                                 : cut   ? CD_CUT
+                                         : CD_DONE,
                          .secs =
                              ran ? (psw__mono_now() - t0) / (double)ran : 0};
     if ((rc = send_hd(w, &d, recs, rs * ran)))
@@ -464,6 +532,28 @@ int psw__eworker_loop(struct psw_eworker *w, psw_ctx_t *c,
   zmq_msg_close(&p);
   free(recs);
   free(scratch);
+  return rc;
+}
+
+int psw__eworker_loop(struct psw_eworker *w, psw_ctx_t *c,
+                      const struct psw_loop *L) {
+  if (w->left)
+    return PSW_ERR_INTERRUPTED;
+  w->looped = 1;
+  struct psw_emsg hd = {.type = EM_LOOP_JOIN, .loop = ++w->loop_no};
+  pthread_mutex_lock(&w->mu);
+  w->cancel = L->opts.cancel;
+  w->cancel_arg = L->opts.cancel_arg;
+  w->cancel_loop = hd.loop;
+  w->cancelled = 0;
+  pthread_mutex_unlock(&w->mu);
+  maybe_cancel(w); /* a cancel heard before this loop began */
+  int rc = send_hd(w, &hd, NULL, 0);
+  if (!rc)
+    rc = run_chunks(w, c, L, hd.loop);
+  pthread_mutex_lock(&w->mu);
+  w->cancel = NULL;
+  pthread_mutex_unlock(&w->mu);
   return rc;
 }
 

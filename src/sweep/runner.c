@@ -104,9 +104,12 @@ static volatile sig_atomic_t signals_seen;
 static void on_signal(int sig) {
   int saved = errno;
   if (stop_flag)
-    atomic_store(stop_flag, 1);
-  if ((sig == SIGTERM || (sig == SIGINT && signals_seen++)) &&
-      cancel_wfd >= 0) {
+    atomic_fetch_or(stop_flag, 1);
+  int cancel = sig == SIGTERM || (sig == SIGINT && signals_seen++);
+  /* The elastic head passes a cancel on to its workers. */
+  if (cancel && stop_flag)
+    atomic_fetch_or(stop_flag, PSW_STOP_CANCEL);
+  if (cancel && cancel_wfd >= 0) {
     char b = 1;
     ssize_t w = write(cancel_wfd, &b, 1);
     (void)w;
@@ -116,6 +119,12 @@ static void on_signal(int sig) {
 
 void psw__sweep_request_stop(void) {
   on_signal(SIGUSR1);
+}
+
+/* elastic worker: the head's run was cancelled (psw_for_opts_t.cancel). */
+static void cancel_hook(void *arg) {
+  (void)arg;
+  on_signal(SIGTERM);
 }
 
 static void fail(struct run *run, int rc, const char *fmt, const char *msg) {
@@ -459,6 +468,11 @@ static int region(psw_ctx_t *ctx, void *arg) {
   struct run *run = arg;
   struct worker w = {
       .run = run, .rank = psw_rank(ctx), .node = psw_node_id(ctx)};
+  /* elastic: the id of the head's log ("worker N"), not the region's rank,
+   * in /parsweep/worker and PARSWEEP_WORKER: one numbering. */
+  int eid = psw_elastic_worker_id(psw_ctx_manager(ctx));
+  if (eid > 0)
+    w.rank = eid;
   struct root r = {.run = run, .lock = {.fd = -1}};
   psw_sweep_stats_t st;
   memset(&st, 0, sizeof st);
@@ -500,6 +514,7 @@ static int region(psw_ctx_t *ctx, void *arg) {
   fo.max_chunk = 1024;
   /* The elastic head runs no tasks: it stops handing out samples itself. */
   fo.stop = (const int *)&run->sh->stop;
+  fo.cancel = cancel_hook;
   int loop_rc = psw_for_ex(ctx, run->spec->total, task, &w, &fo);
   if (writer)
     rc = root_end(ctx, &r, loop_rc, &st);
