@@ -1,9 +1,9 @@
 /* parsweep — one model interface over the kinds: command, plugin (in a
- * host process, or in the worker itself).
+ * host process, or in the worker itself), server.
  *
  * This file only dispatches and enforces the rules common to both kinds
  * (argument checks, NaN outputs for a sample that is not OK); the kinds live
- * in model_cmd.c and model_plugin.c. */
+ * in model_cmd.c, model_host.c, model_plugin.c and model_server.c. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -22,9 +22,10 @@
 
 struct psw_model_inst {
   const psw_spec_t *spec;
-  psw_cmd_t *cmd; /* exactly one of cmd, host and plugin */
+  psw_cmd_t *cmd; /* exactly one of cmd, host, plugin and srv */
   psw_host_t *host;
   psw_plugin_t *plugin;
+  psw_srv_t *srv;
   int cancel_fd;
 };
 
@@ -49,6 +50,15 @@ int psw__model_cancelled_within(int fd, double secs) {
   return r > 0;
 }
 
+int psw__model_ms_until(double t, double now) {
+  if (isinf(t))
+    return -1;
+  double d = (t - now) * 1000.0;
+  if (d <= 0)
+    return 0;
+  return d > 1e8 ? 100000000 : (int)ceil(d);
+}
+
 int psw__model_killed_by_cancel(int sig, int cancel_fd) {
   return (sig == SIGTERM || sig == SIGKILL || sig == SIGINT) &&
          psw__model_cancelled_within(cancel_fd, PSW_MODEL_CANCEL_WAIT_S);
@@ -56,6 +66,12 @@ int psw__model_killed_by_cancel(int sig, int cancel_fd) {
 
 int psw__model_open(const psw_spec_t *spec, int worker, int rank,
                     psw_model_inst_t **out, char *err, size_t errlen) {
+  return psw__model_open_ex(spec, worker, rank, -1, out, err, errlen);
+}
+
+int psw__model_open_ex(const psw_spec_t *spec, int worker, int rank,
+                       int cancel_fd, psw_model_inst_t **out, char *err,
+                       size_t errlen) {
   if (err && errlen > 0)
     err[0] = '\0';
   if (!out)
@@ -65,9 +81,11 @@ int psw__model_open(const psw_spec_t *spec, int worker, int rank,
     return psw__model_errf(PSW_ERR_INVAL, err, errlen, "model: no spec");
   int has_cmd = spec->command && spec->command_argc > 0 && spec->command[0];
   int has_plugin = spec->plugin && spec->plugin[0];
-  if (has_cmd == has_plugin)
+  int has_srv = spec->server && spec->server_argc > 0 && spec->server[0];
+  if (has_cmd + has_plugin + has_srv != 1)
     return psw__model_errf(PSW_ERR_INVAL, err, errlen,
-                           "model: needs exactly one of command and plugin");
+                           "model: needs exactly one of command, plugin and "
+                           "server");
   if ((spec->noutputs > 0 && !spec->outputs) ||
       (spec->nparams > 0 && !spec->params))
     return psw__model_errf(PSW_ERR_INVAL, err, errlen,
@@ -77,9 +95,11 @@ int psw__model_open(const psw_spec_t *spec, int worker, int rank,
   if (!m)
     return psw__model_errf(PSW_ERR_NOMEM, err, errlen, "model: out of memory");
   m->spec = spec;
-  m->cancel_fd = -1;
+  m->cancel_fd = cancel_fd;
   int rc;
-  if (has_cmd)
+  if (has_srv)
+    rc = psw__srv_open(spec, worker, rank, &m->srv, cancel_fd, err, errlen);
+  else if (has_cmd)
     rc = psw__cmd_open(spec, worker, rank, &m->cmd, err, errlen);
   else if (spec->isolate && psw__host_available())
     rc = psw__host_open(spec, worker, rank, &m->host, err, errlen);
@@ -114,6 +134,8 @@ int psw__model_eval(psw_model_inst_t *m, uint64_t index, const double *params,
     rc = psw__cmd_eval(m->cmd, index, params, outputs, ev, m->cancel_fd);
   else if (m->host)
     rc = psw__host_eval(m->host, index, params, outputs, ev, m->cancel_fd);
+  else if (m->srv)
+    rc = psw__srv_eval(m->srv, index, params, outputs, ev, m->cancel_fd);
   else
     rc = psw__plugin_eval(m->plugin, index, params, outputs, ev);
   /* SPEC §3: a failed sample's outputs are all NaN, even those it did
@@ -131,5 +153,10 @@ void psw__model_close(psw_model_inst_t *m) {
   psw__cmd_close(m->cmd);
   psw__host_close(m->host);
   psw__plugin_close(m->plugin);
+  psw__srv_close(m->srv, m->cancel_fd);
   free(m);
+}
+
+const char *psw__model_error(const psw_model_inst_t *m) {
+  return m && m->srv ? psw__srv_error(m->srv) : "";
 }

@@ -1,9 +1,10 @@
 /* parsweep — evaluating one sample with the spec's model (internal).
  *
- * Two kinds behind one interface: an external command (execve of the argv
- * template, never a shell; outputs parsed from stdout) and a C plugin
- * (include/parsweep/model.h, loaded with dlopen). One instance per worker;
- * a plugin's init runs in psw__model_open. */
+ * Three kinds behind one interface: an external command (execve of the
+ * argv template, never a shell; outputs parsed from stdout), a C plugin
+ * (include/parsweep/model.h, loaded with dlopen) and a server (a process
+ * per worker speaking the protocol of docs/models.md). One instance per
+ * worker; a plugin's init and a server's start-up run in psw__model_open. */
 #ifndef PSW_SWEEP_MODEL_H
 #define PSW_SWEEP_MODEL_H
 
@@ -44,8 +45,19 @@ int psw__model_open(const psw_spec_t *spec, int worker, int rank,
 int psw__model_eval(psw_model_inst_t *m, uint64_t index, const double *params,
                     double *outputs, psw_eval_t *ev);
 
-/* Run the plugin's fini and free. Accepts NULL. */
+/* psw__model_open with the run's cancel fd (see psw__model_set_cancel_fd)
+ * already in force: a server's start-up (up to init_timeout) is abandoned
+ * when it becomes readable, with PSW_ERR_INTERRUPTED. */
+int psw__model_open_ex(const psw_spec_t *spec, int worker, int rank,
+                       int cancel_fd, psw_model_inst_t **out, char *err,
+                       size_t errlen);
+
+/* Run the plugin's fini, end a server, and free. Accepts NULL. */
 void psw__model_close(psw_model_inst_t *m);
+
+/* Why the last psw__model_eval returned an error (one line naming the
+ * command), or "" when it did not say. Valid until the next call. */
+const char *psw__model_error(const psw_model_inst_t *m);
 
 /* Parse model stdout: lines "name=value" (spaces around '=' allowed, other
  * lines ignored); for each of names[n], outputs[k] = value of the last line
@@ -93,6 +105,25 @@ int psw__cmd_eval(psw_cmd_t *c, uint64_t index, const double *params,
                   double *outputs, psw_eval_t *ev, int cancel_fd);
 void psw__cmd_close(psw_cmd_t *c);
 
+/* The server kind (model_server.c, SPEC §3.1): a process per worker,
+ * started at open (start-up retried once) and fed samples over a socket
+ * on its fd 3; restarted at the next eval after a death, a timeout or a
+ * protocol error. Its eval returns PSW_ERR_MODEL when a restart fails
+ * twice (psw__srv_error says why). close sends "exit" and waits up to 5 s
+ * (not when cancel_fd is readable), then kills the process group. */
+typedef struct psw_srv psw_srv_t;
+int psw__srv_open(const psw_spec_t *spec, int worker, int rank, psw_srv_t **out,
+                  int cancel_fd, char *err, size_t errlen);
+int psw__srv_eval(psw_srv_t *s, uint64_t index, const double *params,
+                  double *outputs, psw_eval_t *ev, int cancel_fd);
+void psw__srv_close(psw_srv_t *s, int cancel_fd);
+const char *psw__srv_error(const psw_srv_t *s);
+
+/* execvp's search for name on path_env (NULL: the default path), done at
+ * open so that a missing program is an open error (model_cmd.c). Returns
+ * a malloc'd path or NULL. */
+char *psw__model_resolve(const char *name, const char *path_env);
+
 /* The isolated plugin kind (model_host.c): the plugin kind in a host
  * process per worker, `EXE __plugin-host SPEC WORKER RANK` (EXE set by
  * psw__host_set_exe; until then plugins run in the worker itself). Its
@@ -124,6 +155,10 @@ int psw__model_errf(int code, char *err, size_t errlen, const char *fmt, ...)
  * when it cannot be created, in which case the current locale is used. */
 locale_t psw__c_locale(void);
 
+/* poll()'s timeout in ms until the monotonic time t (INFINITY: -1, no
+ * bound), rounded up so that a wake-up is never early. */
+int psw__model_ms_until(double t, double now);
+
 /* Is fd (a cancel fd, -1: none) readable within secs? */
 int psw__model_cancelled_within(int fd, double secs);
 
@@ -136,6 +171,5 @@ int psw__model_cancelled_within(int fd, double secs);
  * the same moment). */
 #define PSW_MODEL_CANCEL_WAIT_S 0.2
 int psw__model_killed_by_cancel(int sig, int cancel_fd);
-
 
 #endif /* PSW_SWEEP_MODEL_H */

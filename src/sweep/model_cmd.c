@@ -210,7 +210,7 @@ static int is_exec_file(const char *path) {
  * error rather than N failed samples. PATH is the child's (spec->env may set
  * it), else the default of confstr(_CS_PATH). Returns a malloc'd path or
  * NULL. */
-static char *resolve(const char *name, const char *path_env) {
+char *psw__model_resolve(const char *name, const char *path_env) {
   if (strchr(name, '/'))
     return is_exec_file(name) ? strdup(name) : NULL;
   char defpath[256];
@@ -353,7 +353,7 @@ int psw__cmd_open(const psw_spec_t *spec, int worker, int rank, psw_cmd_t **out,
   }
   const char *arg0 = spec->command[0];
   if (!psw__placeholder_next(arg0, NULL)) {
-    c->path = resolve(arg0, env_get(c->envp, "PATH"));
+    c->path = psw__model_resolve(arg0, env_get(c->envp, "PATH"));
     if (!c->path) {
       rc = psw__model_errf(PSW_ERR_MODEL, err, errlen,
                            strchr(arg0, '/')
@@ -453,15 +453,6 @@ static int has_exited(pid_t pid, int *gone) {
   return si.si_pid == pid;
 }
 
-static int ms_until(double t, double now) {
-  if (isinf(t))
-    return -1;
-  double d = (t - now) * 1000.0;
-  if (d <= 0)
-    return 0;
-  return d > 1e8 ? 100000000 : (int)ceil(d);
-}
-
 static int cancel_ready(int fd) {
   return psw__model_cancelled_within(fd, 0);
 }
@@ -522,7 +513,7 @@ static int supervise(psw_cmd_t *c, pid_t pid, int rfd, int cancel_fd,
                                   : INFINITY;
     if (!r->exited && pidfd < 0 && wake > t + NOPIDFD_TICK_S)
       wake = t + NOPIDFD_TICK_S;
-    int n = poll(pf, (nfds_t)np, ms_until(wake, t));
+    int n = poll(pf, (nfds_t)np, psw__model_ms_until(wake, t));
     if (n < 0 && errno != EINTR) {
       /* Cannot happen with valid fds; do not leave the child behind. */
       sys_err = errno;

@@ -155,8 +155,13 @@ static int task(psw_ctx_t *ctx, uint64_t i, void *record, void *arg) {
   psw_eval_t ev = {0};
   double elapsed = 0;
   for (int attempt = 0; attempt <= spec->retries; attempt++) {
-    if ((rc = psw__model_eval(w->model, i, params, outputs, &ev)))
+    if ((rc = psw__model_eval(w->model, i, params, outputs, &ev))) {
+      /* A server that cannot be restarted says why, naming the command. */
+      const char *why = psw__model_error(w->model);
+      if (rc != PSW_ERR_INTERRUPTED && why[0])
+        fail(w->run, rc, "%s", why);
       return rc;
+    }
     elapsed += ev.elapsed;
     if (ev.status == PSW_ST_OK)
       break;
@@ -487,7 +492,9 @@ static int region(psw_ctx_t *ctx, void *arg) {
   int evaluates = !(psw_is_root(ctx) &&
                     !strcmp(psw_backend_name(psw_ctx_manager(ctx)), "elastic"));
   if (evaluates) {
-    rc = psw__model_open(run->spec, w.rank, w.rank, &w.model, err, sizeof err);
+    /* The cancel fd already: a server's start-up may take minutes. */
+    rc = psw__model_open_ex(run->spec, w.rank, w.rank, run->cancel_rfd,
+                            &w.model, err, sizeof err);
     if (rc) {
       fail(run, rc, "%s", err);
       goto out;

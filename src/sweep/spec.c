@@ -68,6 +68,7 @@ void psw__spec_free(psw_spec_t *spec) {
   free_strv(spec->outputs, spec->noutputs);
   free_strv(spec->command, spec->command_argc);
   free(spec->plugin);
+  free_strv(spec->server, spec->server_argc);
   free_strv(spec->env, spec->nenv);
   free(spec);
 }

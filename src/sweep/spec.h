@@ -58,11 +58,14 @@ typedef struct psw_spec {
   char **outputs;
   size_t noutputs;
 
-  /* model: exactly one of command/plugin */
+  /* model: exactly one of command/plugin/server */
   char **command; /* argv template, NULL-terminated; placeholders kept */
   size_t command_argc;
   char *plugin;
-  double timeout; /* seconds, 0 = none */
+  char **server; /* argv of a server model (§3.1), NULL-terminated, literal */
+  size_t server_argc;
+  double timeout;      /* seconds, 0 = none */
+  double init_timeout; /* server start-up until "ready", seconds, 0 = none */
   int retries;
   char **env; /* "KEY=VALUE", NULL-terminated, may be NULL */
   size_t nenv;
@@ -87,8 +90,9 @@ void psw__spec_free(psw_spec_t *spec);
 
 /* The spec hash (spec_hash.c): of what defines the samples and what is
  * computed for them (seed, parameters and their values, outputs, the
- * command template and its env, the plugin's path and bytes), not of how
- * a run goes (name, output, backend, workers, timeout, retries). Stored in
+ * command template or the server's argv and its env, the plugin's path and
+ * bytes), not of how a run goes (name, output, backend, workers, timeout,
+ * init_timeout, retries). Stored in
  * results.h5 (attribute spec_hash) and the journals; --resume refuses an
  * output whose hash differs. Returns 0, or -1 when out of memory. */
 int psw__spec_hash(const psw_spec_t *spec, uint8_t out[16]);

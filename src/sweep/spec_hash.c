@@ -76,6 +76,14 @@ int psw__spec_hash(const psw_spec_t *spec, uint8_t out[16]) {
   put_str(st, spec->plugin);
   if (spec->plugin)
     put_file(st, spec->plugin);
+  /* Only when there is one: the hashes of command and plugin specs stay
+   * what earlier versions wrote (their outputs can still be resumed). */
+  if (spec->server) {
+    put_str(st, "server");
+    put_u64(st, spec->server_argc);
+    for (size_t k = 0; k < spec->server_argc; k++)
+      put_str(st, spec->server[k]);
+  }
   put_u64(st, spec->nenv);
   for (size_t k = 0; k < spec->nenv; k++)
     put_str(st, spec->env[k]);

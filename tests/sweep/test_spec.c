@@ -168,6 +168,75 @@ static int test_edges(void) {
   return 0;
 }
 
+/* A server model (SPEC §3.1): argv literal (braces too), init_timeout's
+ * default, and the hash covers the argv and env like a command's. */
+static int test_server(void) {
+  char err[512];
+  psw_spec_t *s = NULL;
+  const char *head = "parameters:\n"
+                     "  a: {type: LinearSample, lower_limit: 0, "
+                     "upper_limit: 1, num_samples: 3}\n"
+                     "outputs: [y]\n"
+                     "model:\n";
+  char text[1024];
+  snprintf(text, sizeof text, "%s%s", head,
+           "  server: [python3, -c, 'print({1: 2})']\n"
+           "  timeout: 5\n"
+           "  retries: 1\n"
+           "  env: {A: b}\n");
+  CHECK_OK(parse_str(text, &s, err, sizeof err));
+  CHECK_EQ(s->server_argc, 3);
+  CHECK(!strcmp(s->server[0], "python3") &&
+        !strcmp(s->server[2], "print({1: 2})"));
+  CHECK(s->server[3] == NULL);
+  CHECK(s->command == NULL && s->plugin == NULL);
+  CHECK(s->init_timeout == 600);
+  CHECK(s->timeout == 5);
+  CHECK_EQ(s->retries, 1);
+  uint8_t h1[16], h2[16];
+  CHECK_OK(psw__spec_hash(s, h1));
+  psw__spec_free(s);
+
+  /* init_timeout is how a run goes, not what it computes. */
+  snprintf(text, sizeof text, "%s%s", head,
+           "  server: [python3, -c, 'print({1: 2})']\n"
+           "  init_timeout: 0\n"
+           "  env: {A: b}\n");
+  CHECK_OK(parse_str(text, &s, err, sizeof err));
+  CHECK(s->init_timeout == 0);
+  CHECK_OK(psw__spec_hash(s, h2));
+  CHECK(!memcmp(h1, h2, 16));
+  psw__spec_free(s);
+
+  static const char *const differ[] = {
+      "  server: [python3, -c, 'print({1: 3})']\n  env: {A: b}\n",
+      "  server: [python3, -c, 'print({1: 2})']\n  env: {A: c}\n",
+      "  server: [python3, -c, 'print({1: 2})', x]\n  env: {A: b}\n",
+      /* the same argv as a command is another model */
+      "  command: [python3, -c, 'print(1)']\n  env: {A: b}\n",
+  };
+  uint8_t cmd_hash[16];
+  snprintf(text, sizeof text, "%s%s", head,
+           "  command: [python3, -c, 'print(1)']\n  env: {A: b}\n");
+  CHECK_OK(parse_str(text, &s, err, sizeof err));
+  CHECK_OK(psw__spec_hash(s, cmd_hash));
+  psw__spec_free(s);
+  for (size_t k = 0; k < sizeof differ / sizeof differ[0]; k++) {
+    snprintf(text, sizeof text, "%s%s", head, differ[k]);
+    CHECK_OK(parse_str(text, &s, err, sizeof err));
+    CHECK_OK(psw__spec_hash(s, h2));
+    CHECK(memcmp(h1, h2, 16) != 0);
+    psw__spec_free(s);
+  }
+  snprintf(text, sizeof text, "%s%s", head,
+           "  server: [python3, -c, 'print(1)']\n  env: {A: b}\n");
+  CHECK_OK(parse_str(text, &s, err, sizeof err));
+  CHECK_OK(psw__spec_hash(s, h2));
+  CHECK(memcmp(cmd_hash, h2, 16) != 0);
+  psw__spec_free(s);
+  return 0;
+}
+
 static int test_io(void) {
   char err[512];
   psw_spec_t *s = (psw_spec_t *)1;
@@ -266,6 +335,7 @@ int main(int argc, char **argv) {
   test_ro_costs();
   test_random();
   test_edges();
+  test_server();
   test_io();
   test_bad();
   if (check_failures())

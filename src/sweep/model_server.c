@@ -1,0 +1,757 @@
+/* parsweep — the server model kind (SPEC §3.1, protocol: docs/models.md).
+ *
+ * One server process per worker, started at open (a start-up failure stops
+ * the run before any output is touched) and kept across samples: what it
+ * built (a flowsheet, a mesh, a JIT-compiled solver) is paid for once. It
+ * runs in a process group of its own (psw__spawn), stdin /dev/null, stdout
+ * /dev/null (solver chatter), stderr ours; the protocol runs on a socket
+ * pair whose other end is the server's fd 3 (PARSWEEP_SERVER_FD=3), so
+ * nothing it prints can be mistaken for a reply.
+ *
+ * Lines of text both ways: a header (parameter and output names), the
+ * server's "ready", then per sample "sample I v1 .. vP" and one reply
+ * "ok I o1 .. oO" or "error I text"; "exit" at the end. Doubles travel as
+ * "%.17g" in the C locale and come back through strtod_l: every bit.
+ *
+ * Failures (SPEC §3.1): "error" fails the sample and the server goes on; a
+ * server that dies during a sample crashes it (status 4, exit code -signal
+ * or the exit status); past the timeout the sample is timed out (status 3)
+ * and the group gets SIGTERM, the grace, SIGKILL; a reply that breaks the
+ * protocol fails the sample and the server is replaced. A replaced server
+ * is started again at the next eval. Start-up (until "ready", within
+ * init_timeout) that fails is retried once, then the model fails with
+ * PSW_ERR_MODEL and a one-line reason naming the command.
+ *
+ * Waiting never sleeps in a loop: one poll() on the socket, a pidfd for the
+ * server's exit (a 20 ms tick with waitid(WNOHANG) on kernels without
+ * pidfd_open) and the run's cancel fd, with the next deadline as timeout.
+ * The server is waited for by pid only, detected with WNOWAIT and reaped
+ * after the rest of its group is killed (the zombie pins the group id). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "model.h"
+#include "parsweep/error.h"
+#include "parsweep/log.h"
+#include "spawn.h"
+
+extern char **environ;
+
+/* Longest line either way (protocol: 1 MiB); a longer reply is a protocol
+ * error, not a reason to grow without bound. */
+#define LINE_MAX_BYTES (1024 * 1024)
+/* How long a server has to leave after "exit" (protocol: ~5 s). */
+#define EXIT_WAIT_S 5.0
+/* Exit polling period when the kernel has no pidfd_open (before 5.3). */
+#define NOPIDFD_TICK_S 0.02
+/* Sample errors logged at WARN per worker; the rest at INFO. */
+#define WARN_ERRORS 5
+
+struct psw_srv {
+  const psw_spec_t *spec;
+  char *path;     /* argv[0] resolved on the server's PATH */
+  char **envp;    /* owned, NULL-terminated */
+  char name[160]; /* the argv as one string, for messages */
+  char *hello;    /* the header, sent right after each start */
+  size_t hello_len;
+  /* the running server: pid 0 when there is none (start at next eval) */
+  pid_t pid;
+  int pidfd;  /* -1: none (tick) */
+  int fd;     /* our end of the socket pair */
+  int exited; /* seen exited (unreaped, WNOWAIT) */
+  int gone;   /* cannot be waited for (SIGCHLD ignored by the host) */
+  /* outgoing bytes not yet sent, incoming bytes not yet a whole line */
+  char *out;
+  size_t out_len, out_off, out_cap;
+  char *in;
+  size_t in_len, in_cap;
+  unsigned errors_logged;
+  char err[512]; /* why the last eval failed with PSW_ERR_MODEL */
+};
+
+/* --- text --------------------------------------------------------------- */
+
+static int buf_reserve(char **p, size_t *cap, size_t need) {
+  if (need <= *cap)
+    return 0;
+  size_t c = *cap ? *cap : 256;
+  while (c < need)
+    c *= 2;
+  char *q = realloc(*p, c);
+  if (!q)
+    return -1;
+  *p = q;
+  *cap = c;
+  return 0;
+}
+
+/* Append to s->out (the unsent tail is kept in front). */
+static int out_add(psw_srv_t *s, const char *t, size_t n) {
+  if (buf_reserve(&s->out, &s->out_cap, s->out_len + n + 1))
+    return -1;
+  memcpy(s->out + s->out_len, t, n);
+  s->out_len += n;
+  return 0;
+}
+
+/* A double as the protocol writes it: "%.17g" in the C locale (the caller
+ * has it in force), and the non-finite ones spelled as both C's strtod and
+ * Python's float() read them ("-nan" is not Python's). */
+static int fmt_double(char *b, size_t n, double v) {
+  if (isnan(v))
+    return snprintf(b, n, "nan");
+  if (isinf(v))
+    return snprintf(b, n, v > 0 ? "inf" : "-inf");
+  return snprintf(b, n, "%.17g", v);
+}
+
+static int build_hello(psw_srv_t *s) {
+  const psw_spec_t *spec = s->spec;
+  char num[64];
+  int n = snprintf(num, sizeof num, "parsweep-server 1\nparams %zu\n",
+                   spec->nparams);
+  s->out_len = s->out_off = 0;
+  int rc = out_add(s, num, (size_t)n);
+  for (size_t k = 0; !rc && k < spec->nparams; k++)
+    rc = out_add(s, spec->params[k].name, strlen(spec->params[k].name)) ||
+         out_add(s, "\n", 1);
+  n = snprintf(num, sizeof num, "outputs %zu\n", spec->noutputs);
+  rc = rc || out_add(s, num, (size_t)n);
+  for (size_t k = 0; !rc && k < spec->noutputs; k++)
+    rc = out_add(s, spec->outputs[k], strlen(spec->outputs[k])) ||
+         out_add(s, "\n", 1);
+  if (rc)
+    return -1;
+  s->hello = malloc(s->out_len);
+  if (!s->hello)
+    return -1;
+  memcpy(s->hello, s->out, s->out_len);
+  s->hello_len = s->out_len;
+  s->out_len = 0;
+  return 0;
+}
+
+/* The environment: ours, then spec->env (a repeated key: the last), then
+ * PARSWEEP_WORKER, PARSWEEP_RANK and PARSWEEP_SERVER_FD. PARSWEEP_INDEX is
+ * never set (a server serves many samples), not even one inherited. */
+static int env_key_eq(const char *a, const char *b) {
+  size_t n = strcspn(a, "=");
+  return strncmp(a, b, n) == 0 && b[n] == '=';
+}
+
+static int build_env(psw_srv_t *s, int worker, int rank) {
+  const psw_spec_t *spec = s->spec;
+  char ours[4][64];
+  snprintf(ours[0], sizeof ours[0], "PARSWEEP_WORKER=%d", worker);
+  snprintf(ours[1], sizeof ours[1], "PARSWEEP_RANK=%d", rank);
+  snprintf(ours[2], sizeof ours[2], "PARSWEEP_SERVER_FD=3");
+  snprintf(ours[3], sizeof ours[3], "PARSWEEP_INDEX=");
+  size_t n = 0;
+  for (char **e = environ; e && *e; e++)
+    n++;
+  s->envp = calloc(n + spec->nenv + 4, sizeof *s->envp);
+  if (!s->envp)
+    return -1;
+  size_t k = 0;
+  for (char **e = environ; e && *e; e++) {
+    int skip = 0;
+    for (int j = 0; j < 4 && !skip; j++)
+      skip = env_key_eq(ours[j], *e);
+    for (size_t j = 0; j < spec->nenv && !skip; j++)
+      skip = env_key_eq(spec->env[j], *e);
+    if (!skip && !(s->envp[k++] = strdup(*e)))
+      return -1;
+  }
+  for (size_t i = 0; i < spec->nenv; i++) {
+    int later = 0;
+    for (size_t j = i + 1; j < spec->nenv && !later; j++)
+      later = env_key_eq(spec->env[i], spec->env[j]);
+    if (!later && !(s->envp[k++] = strdup(spec->env[i])))
+      return -1;
+  }
+  for (int j = 0; j < 3; j++)
+    if (!(s->envp[k++] = strdup(ours[j])))
+      return -1;
+  return 0;
+}
+
+/* --- the process -------------------------------------------------------- */
+
+/* Has the server exited? Left unreaped. */
+static int check_exited(psw_srv_t *s) {
+  if (s->exited)
+    return 1;
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int r;
+  do
+    r = waitid(P_PID, (id_t)s->pid, &si, WEXITED | WNOHANG | WNOWAIT);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    s->gone = 1;
+  s->exited = r < 0 || si.si_pid == s->pid;
+  return s->exited;
+}
+
+/* Wait until the server exits, `secs` pass or cancel_fd (-1: none) is
+ * readable. Returns 1 exited, 0 not (yet). */
+static int wait_exit(psw_srv_t *s, double secs, int cancel_fd) {
+  double end = psw__mono_now() + secs;
+  while (!check_exited(s)) {
+    double now = psw__mono_now();
+    if (now >= end)
+      return 0;
+    struct pollfd pf[2];
+    int np = 0;
+    if (s->pidfd >= 0)
+      pf[np++] = (struct pollfd){.fd = s->pidfd, .events = POLLIN};
+    int ic = -1;
+    if (cancel_fd >= 0) {
+      ic = np;
+      pf[np++] = (struct pollfd){.fd = cancel_fd, .events = POLLIN};
+    }
+    double wake = end;
+    if (s->pidfd < 0 && wake > now + NOPIDFD_TICK_S)
+      wake = now + NOPIDFD_TICK_S;
+    int n = poll(pf, (nfds_t)np, psw__model_ms_until(wake, now));
+    if (n > 0 && ic >= 0 && pf[ic].revents)
+      return check_exited(s);
+  }
+  return 1;
+}
+
+/* End the server and everything in its group; reap it. Returns its wait
+ * status (-1 when lost). SIGTERM first (a solver may want to clean up),
+ * then SIGKILL after the grace. */
+static int stop(psw_srv_t *s, int term_first) {
+  int st = -1;
+  if (!s->pid)
+    return st;
+  if (term_first && !check_exited(s)) {
+    kill(-s->pid, SIGTERM);
+    wait_exit(s, PSW_MODEL_GRACE_S, -1);
+  }
+  if (!s->gone) {
+    /* The leader (a zombie at worst) still pins the group id. */
+    kill(-s->pid, SIGKILL);
+    pid_t w;
+    do
+      w = waitpid(s->pid, &st, 0);
+    while (w < 0 && errno == EINTR);
+    if (w < 0)
+      st = -1;
+  }
+  if (s->pidfd >= 0)
+    close(s->pidfd);
+  if (s->fd >= 0)
+    close(s->fd);
+  s->pidfd = s->fd = -1;
+  s->pid = 0;
+  s->exited = s->gone = 0;
+  s->in_len = s->out_len = s->out_off = 0;
+  return st;
+}
+
+/* "exit status 3" / "signal 9 (Killed)" */
+static void describe_status(int st, char *b, size_t n) {
+  if (st == -1)
+    snprintf(b, n, "an unknown status");
+  else if (WIFSIGNALED(st))
+    snprintf(b, n, "signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+  else
+    snprintf(b, n, "exit status %d", WEXITSTATUS(st));
+}
+
+/* --- the channel -------------------------------------------------------- */
+
+enum io {
+  IO_LINE,    /* a whole line at s->in, *line_len bytes (no newline) */
+  IO_DEAD,    /* the server exited or closed its end */
+  IO_TIMEOUT, /* the deadline passed */
+  IO_CANCEL,  /* the cancel fd became readable */
+  IO_TOOLONG, /* a line past LINE_MAX_BYTES */
+  IO_SYS      /* poll failed, or out of memory */
+};
+
+static int find_line(psw_srv_t *s, size_t from, size_t *line_len) {
+  char *nl = memchr(s->in + from, '\n', s->in_len - from);
+  if (!nl)
+    return 0;
+  *line_len = (size_t)(nl - s->in);
+  return 1;
+}
+
+/* Read what is there; IO_LINE once a whole line is buffered, IO_DEAD at
+ * EOF, -1 for "nothing more now". */
+static int pump_in(psw_srv_t *s, size_t *line_len) {
+  for (;;) {
+    if (s->in_len >= LINE_MAX_BYTES + 1)
+      return IO_TOOLONG;
+    if (buf_reserve(&s->in, &s->in_cap, s->in_len + 65536))
+      return IO_SYS;
+    size_t room = s->in_cap - s->in_len;
+    if (room > LINE_MAX_BYTES + 1 - s->in_len)
+      room = LINE_MAX_BYTES + 1 - s->in_len;
+    ssize_t r = recv(s->fd, s->in + s->in_len, room, MSG_DONTWAIT);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return -1;
+    if (r <= 0)
+      return IO_DEAD; /* EOF, or ECONNRESET */
+    size_t from = s->in_len;
+    s->in_len += (size_t)r;
+    if (find_line(s, from, line_len))
+      return IO_LINE;
+  }
+}
+
+/* Send s->out and wait for one line, until `deadline` (INFINITY: none) or
+ * the cancel fd. A server that exits is IO_DEAD once what it wrote before
+ * has been read (a reply sent just before dying still counts). */
+static int exchange(psw_srv_t *s, double deadline, int cancel_fd,
+                    size_t *line_len) {
+  if (find_line(s, 0, line_len))
+    return IO_LINE;
+  for (;;) {
+    while (s->out_off < s->out_len) {
+      ssize_t w = send(s->fd, s->out + s->out_off, s->out_len - s->out_off,
+                       MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        break;
+      if (w < 0) {
+        /* EPIPE: it closed its end; what it wrote may still be there. */
+        s->out_off = s->out_len;
+        break;
+      }
+      s->out_off += (size_t)w;
+    }
+    if (s->out_off == s->out_len)
+      s->out_off = s->out_len = 0;
+    double now = psw__mono_now();
+    if (now >= deadline)
+      return IO_TIMEOUT;
+    struct pollfd pf[3];
+    int np = 0, ix = -1, ic = -1;
+    pf[np++] = (struct pollfd){.fd = s->fd,
+                               .events = POLLIN | (s->out_len ? POLLOUT : 0)};
+    if (s->pidfd >= 0) {
+      ix = np;
+      pf[np++] = (struct pollfd){.fd = s->pidfd, .events = POLLIN};
+    }
+    if (cancel_fd >= 0) {
+      ic = np;
+      pf[np++] = (struct pollfd){.fd = cancel_fd, .events = POLLIN};
+    }
+    double wake = deadline;
+    if (s->pidfd < 0 && wake > now + NOPIDFD_TICK_S)
+      wake = now + NOPIDFD_TICK_S;
+    int n = poll(pf, (nfds_t)np, psw__model_ms_until(wake, now));
+    if (n < 0 && errno != EINTR)
+      return IO_SYS;
+    if (n > 0 && ic >= 0 && pf[ic].revents)
+      return IO_CANCEL;
+    if (n > 0 && pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      int r = pump_in(s, line_len);
+      if (r >= 0)
+        return r;
+    }
+    if ((ix >= 0 && n > 0 && pf[ix].revents) || (s->pidfd < 0 && n == 0)) {
+      if (check_exited(s)) {
+        /* Everything it wrote is in the socket already. */
+        int r = pump_in(s, line_len);
+        return r == IO_LINE || r == IO_TOOLONG || r == IO_SYS ? r : IO_DEAD;
+      }
+    }
+  }
+}
+
+/* Take the line of *line_len bytes off the input buffer: NUL-terminated
+ * (a trailing CR dropped) in place; call consume_line after use. */
+static char *line_text(psw_srv_t *s, size_t len) {
+  s->in[len] = '\0';
+  if (len > 0 && s->in[len - 1] == '\r')
+    s->in[len - 1] = '\0';
+  return s->in;
+}
+
+static void consume_line(psw_srv_t *s, size_t len) {
+  size_t used = len + 1;
+  memmove(s->in, s->in + used, s->in_len - used);
+  s->in_len -= used;
+}
+
+/* --- start-up ----------------------------------------------------------- */
+
+/* One start: spawn, send the header, wait for "ready". 0, or
+ * PSW_ERR_MODEL with the reason in why, PSW_ERR_INTERRUPTED, PSW_ERR_SYS
+ * (the machine: no fork, no descriptors). The server is gone unless 0. */
+static int start_once(psw_srv_t *s, int cancel_fd, char *why, size_t whylen) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+    return psw__model_errf(PSW_ERR_SYS, why, whylen, "socketpair: %s",
+                           strerror(errno));
+  int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (null_fd < 0) {
+    int e = errno;
+    close(sv[0]);
+    close(sv[1]);
+    return psw__model_errf(PSW_ERR_SYS, why, whylen, "/dev/null: %s",
+                           strerror(e));
+  }
+  pid_t pid = 0;
+  int e = psw__spawn(s->path, s->spec->server, s->envp, null_fd, sv[1], &pid);
+  close(null_fd);
+  close(sv[1]);
+  if (e) {
+    close(sv[0]);
+    return psw__model_errf(e == EAGAIN || e == ENOMEM ? PSW_ERR_SYS
+                                                      : PSW_ERR_MODEL,
+                           why, whylen, "cannot run: %s", strerror(e));
+  }
+  s->pid = pid;
+  s->fd = sv[0];
+  s->pidfd = -1;
+#ifdef SYS_pidfd_open
+  s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#endif
+  s->exited = s->gone = 0;
+  s->in_len = s->out_len = s->out_off = 0;
+  if (out_add(s, s->hello, s->hello_len)) {
+    stop(s, 0);
+    return psw__model_errf(PSW_ERR_NOMEM, why, whylen, "out of memory");
+  }
+  double t0 = psw__mono_now();
+  double deadline =
+      s->spec->init_timeout > 0 ? t0 + s->spec->init_timeout : INFINITY;
+  size_t len = 0;
+  int r = exchange(s, deadline, cancel_fd, &len);
+  if (r == IO_LINE && !strcmp(line_text(s, len), "ready")) {
+    consume_line(s, len);
+    psw_log(PSW_LOG_DEBUG, "server %s: pid %d ready after %.3f s", s->name,
+            (int)pid, psw__mono_now() - t0);
+    return 0;
+  }
+  char st[96];
+  switch (r) {
+  case IO_LINE:
+    snprintf(why, whylen, "said \"%.60s\" instead of \"ready\"",
+             line_text(s, len));
+    stop(s, 1);
+    return PSW_ERR_MODEL;
+  case IO_DEAD:
+    describe_status(stop(s, 1), st, sizeof st);
+    snprintf(why, whylen, "ended (%s) before it was ready", st);
+    return PSW_ERR_MODEL;
+  case IO_TIMEOUT:
+    stop(s, 1);
+    snprintf(why, whylen, "not ready within init_timeout (%g s)",
+             s->spec->init_timeout);
+    return PSW_ERR_MODEL;
+  case IO_TOOLONG:
+    stop(s, 1);
+    snprintf(why, whylen, "sent a line longer than %d bytes", LINE_MAX_BYTES);
+    return PSW_ERR_MODEL;
+  case IO_CANCEL:
+    stop(s, 1);
+    return PSW_ERR_INTERRUPTED;
+  default:
+    stop(s, 1);
+    return psw__model_errf(PSW_ERR_SYS, why, whylen, "poll: %s",
+                           strerror(errno));
+  }
+}
+
+/* A start, retried once (SPEC §3.1). On failure s->err holds the one-line
+ * reason naming the command. */
+static int start(psw_srv_t *s, int cancel_fd) {
+  char why[400] = "";
+  int rc = start_once(s, cancel_fd, why, sizeof why);
+  if (rc == PSW_ERR_MODEL) {
+    /* INFO: the run's one line is the final verdict, if it comes. */
+    psw_log(PSW_LOG_INFO, "server %s: %s; starting it once more", s->name, why);
+    rc = start_once(s, cancel_fd, why, sizeof why);
+    if (rc == PSW_ERR_MODEL) {
+      snprintf(s->err, sizeof s->err, "server %s: %s (started twice)", s->name,
+               why);
+      return rc;
+    }
+  }
+  if (rc && rc != PSW_ERR_INTERRUPTED)
+    snprintf(s->err, sizeof s->err, "server %s: %s", s->name,
+             why[0] ? why : psw_strerror(rc));
+  return rc;
+}
+
+/* --- open / close ------------------------------------------------------- */
+
+int psw__srv_open(const psw_spec_t *spec, int worker, int rank, psw_srv_t **out,
+                  int cancel_fd, char *err, size_t errlen) {
+  *out = NULL;
+  psw_srv_t *s = calloc(1, sizeof *s);
+  if (!s)
+    return psw__model_errf(PSW_ERR_NOMEM, err, errlen, "out of memory");
+  s->spec = spec;
+  s->fd = s->pidfd = -1;
+  /* The argv as one string: "python3 flowsheet.py" names the model
+   * better than "python3" does. */
+  size_t used = 0;
+  for (size_t i = 0; i < spec->server_argc && used < sizeof s->name - 1; i++) {
+    int n = snprintf(s->name + used, sizeof s->name - used, "%s%s",
+                     i ? " " : "", spec->server[i]);
+    used += n > 0 ? (size_t)n : 0;
+  }
+  for (size_t i = 0; i < spec->nenv; i++) {
+    if (!spec->env[i] || !strchr(spec->env[i], '=') || spec->env[i][0] == '=') {
+      psw__srv_close(s, -1);
+      return psw__model_errf(PSW_ERR_INVAL, err, errlen,
+                             "server %s: env entry \"%s\" is not KEY=VALUE",
+                             spec->server[0], spec->env[i] ? spec->env[i] : "");
+    }
+  }
+  if (build_env(s, worker, rank) || build_hello(s)) {
+    psw__srv_close(s, -1);
+    return psw__model_errf(PSW_ERR_NOMEM, err, errlen,
+                           "server %s: out of memory", s->name);
+  }
+  const char *path_env = NULL;
+  for (char **e = s->envp; *e && !path_env; e++)
+    if (!strncmp(*e, "PATH=", 5))
+      path_env = *e + 5;
+  s->path = psw__model_resolve(spec->server[0], path_env);
+  if (!s->path) {
+    int rc = psw__model_errf(PSW_ERR_MODEL, err, errlen,
+                             strchr(spec->server[0], '/')
+                                 ? "server %s: not an executable file"
+                                 : "server %s: not found on PATH",
+                             s->name);
+    psw__srv_close(s, -1);
+    return rc;
+  }
+  /* Started now: a server that cannot start stops the run before it
+   * touches any output (every worker starts its own, in parallel). */
+  int rc = start(s, cancel_fd);
+  if (rc) {
+    psw__model_errf(rc, err, errlen, "%s",
+                    s->err[0] ? s->err : psw_strerror(rc));
+    psw__srv_close(s, -1);
+    return rc;
+  }
+  *out = s;
+  return 0;
+}
+
+void psw__srv_close(psw_srv_t *s, int cancel_fd) {
+  if (!s)
+    return;
+  int saved = errno;
+  if (s->pid) {
+    /* "exit", then our end closed for writing: the server leaves (EOF is
+     * its cue too); one that does not is stopped. A run being cancelled
+     * does not wait for it. */
+    s->out_len = s->out_off = 0;
+    if (!out_add(s, "exit\n", 5)) {
+      ssize_t w = send(s->fd, s->out, s->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+      (void)w;
+    }
+    shutdown(s->fd, SHUT_WR);
+    int left = wait_exit(s, EXIT_WAIT_S, cancel_fd);
+    if (!left)
+      psw_log(PSW_LOG_INFO, "server %s: still running after \"exit\"; stopped",
+              s->name);
+    stop(s, !left);
+  }
+  for (char **e = s->envp; e && *e; e++)
+    free(*e);
+  free(s->envp);
+  free(s->path);
+  free(s->hello);
+  free(s->out);
+  free(s->in);
+  free(s);
+  errno = saved;
+}
+
+const char *psw__srv_error(const psw_srv_t *s) {
+  return s ? s->err : "";
+}
+
+/* --- eval --------------------------------------------------------------- */
+
+/* Parse the reply to sample `index` (NUL-terminated). Returns 0 for a
+ * well-formed reply (ev->status OK or FAILED, outputs set), or -1 with the
+ * protocol error in why. */
+static int parse_reply(psw_srv_t *s, char *line, uint64_t index,
+                       double *outputs, psw_eval_t *ev, char *why,
+                       size_t whylen) {
+  const psw_spec_t *spec = s->spec;
+  locale_t loc = psw__c_locale();
+  int is_ok = !strncmp(line, "ok ", 3), is_err = !strncmp(line, "error ", 6);
+  if (!is_ok && !is_err) {
+    snprintf(why, whylen, "not a reply: \"%.80s\"", line);
+    return -1;
+  }
+  char *p = line + (is_ok ? 3 : 6), *end;
+  errno = 0;
+  unsigned long long got = strtoull(p, &end, 10);
+  if (end == p || errno || (*end != ' ' && *end != '\0') || *p == '-' ||
+      got != index) {
+    snprintf(why, whylen, "reply \"%.80s\" to sample %" PRIu64, line, index);
+    return -1;
+  }
+  p = end;
+  if (is_err) {
+    ev->status = PSW_ST_FAILED;
+    ev->exit_code = 0;
+    const char *text = *p ? p + 1 : "(no text)";
+    int lvl = s->errors_logged < WARN_ERRORS ? PSW_LOG_WARN : PSW_LOG_INFO;
+    psw_log(lvl, "server %s: sample %" PRIu64 " failed: %.300s%s", s->name,
+            index, text,
+            ++s->errors_logged == WARN_ERRORS
+                ? " (this worker's later sample errors: PARSWEEP_LOG=info)"
+                : "");
+    return 0;
+  }
+  size_t k = 0;
+  for (; *p == ' '; k++) {
+    p++;
+    if (k == spec->noutputs)
+      break;
+    double v = loc ? strtod_l(p, &end, loc) : strtod(p, &end);
+    if (end == p || (*end != ' ' && *end != '\0')) {
+      snprintf(why, whylen,
+               "output %zu of sample %" PRIu64 " is not a number: \"%.40s\"",
+               k + 1, index, p);
+      return -1;
+    }
+    outputs[k] = v;
+    p = end;
+  }
+  if (k != spec->noutputs || *p != '\0') {
+    snprintf(why, whylen, "sample %" PRIu64 ": %s values, %zu expected", index,
+             k < spec->noutputs ? "fewer" : "more", spec->noutputs);
+    return -1;
+  }
+  ev->status = PSW_ST_OK;
+  ev->exit_code = 0;
+  for (k = 0; k < spec->noutputs; k++) {
+    if (isnan(outputs[k])) {
+      ev->status = PSW_ST_FAILED;
+      psw_log(PSW_LOG_DEBUG, "server %s: sample %" PRIu64 ": output %s is nan",
+              s->name, index, spec->outputs[k]);
+      break;
+    }
+  }
+  return 0;
+}
+
+static int queue_sample(psw_srv_t *s, uint64_t index, const double *params) {
+  char num[48];
+  int n = snprintf(num, sizeof num, "sample %" PRIu64, index);
+  s->out_len = s->out_off = 0;
+  int rc = out_add(s, num, (size_t)n);
+  locale_t c_loc = psw__c_locale(), old = (locale_t)0;
+  if (c_loc)
+    old = uselocale(c_loc);
+  for (size_t k = 0; !rc && k < s->spec->nparams; k++) {
+    num[0] = ' ';
+    n = fmt_double(num + 1, sizeof num - 1, params[k]);
+    rc = out_add(s, num, (size_t)n + 1);
+  }
+  if (c_loc)
+    uselocale(old);
+  return rc || out_add(s, "\n", 1) ? -1 : 0;
+}
+
+int psw__srv_eval(psw_srv_t *s, uint64_t index, const double *params,
+                  double *outputs, psw_eval_t *ev, int cancel_fd) {
+  s->err[0] = '\0';
+  if (psw__model_cancelled_within(cancel_fd, 0))
+    return PSW_ERR_INTERRUPTED;
+  double t0 = psw__mono_now();
+  if (!s->pid) {
+    /* The last one died, hung or broke the protocol: a new one. */
+    int rc = start(s, cancel_fd);
+    if (rc)
+      return rc;          /* the caller reports s->err (psw__model_error) */
+    t0 = psw__mono_now(); /* the sample's time, not the start-up's */
+  }
+  if (queue_sample(s, index, params))
+    return PSW_ERR_NOMEM;
+  const psw_spec_t *spec = s->spec;
+  double deadline = spec->timeout > 0 ? t0 + spec->timeout : INFINITY;
+  size_t len = 0;
+  int r = exchange(s, deadline, cancel_fd, &len);
+  char why[256];
+  if (r == IO_LINE) {
+    int prc =
+        parse_reply(s, line_text(s, len), index, outputs, ev, why, sizeof why);
+    consume_line(s, len);
+    ev->elapsed = psw__mono_now() - t0;
+    if (prc == 0)
+      return 0;
+    r = IO_TOOLONG; /* a protocol error, as below */
+  } else if (r == IO_TOOLONG) {
+    snprintf(why, sizeof why,
+             "sample %" PRIu64 ": a reply longer than %d "
+             "bytes",
+             index, LINE_MAX_BYTES);
+  }
+  if (r == IO_TOOLONG) {
+    /* The channel cannot be trusted any more: a new server next time. */
+    psw_log(PSW_LOG_WARN,
+            "server %s: protocol error: %s; a new server "
+            "takes over",
+            s->name, why);
+    stop(s, 1);
+    ev->status = PSW_ST_FAILED;
+    ev->exit_code = 0;
+    ev->elapsed = psw__mono_now() - t0;
+    return 0;
+  }
+  if (r == IO_SYS) {
+    snprintf(s->err, sizeof s->err, "server %s: %s", s->name,
+             strerror(errno ? errno : ENOMEM));
+    stop(s, 1);
+    return PSW_ERR_SYS;
+  }
+  /* Dead, hung, or no longer wanted: this server is done. */
+  int st = stop(s, 1);
+  ev->elapsed = psw__mono_now() - t0;
+  if (r == IO_CANCEL ||
+      (r == IO_DEAD && st != -1 && WIFSIGNALED(st) &&
+       psw__model_killed_by_cancel(WTERMSIG(st), cancel_fd))) {
+    /* The run is being stopped: the sample is to be run again. */
+    ev->status = PSW_ST_NOT_RUN;
+    return PSW_ERR_INTERRUPTED;
+  }
+  ev->exit_code = st == -1          ? -1
+                  : WIFSIGNALED(st) ? -WTERMSIG(st)
+                                    : WEXITSTATUS(st);
+  ev->status = r == IO_TIMEOUT ? PSW_ST_TIMEOUT : PSW_ST_CRASHED;
+  char desc[96];
+  describe_status(st, desc, sizeof desc);
+  psw_log(PSW_LOG_WARN,
+          "server %s: sample %" PRIu64 " %s (%s); a new server "
+          "takes over",
+          s->name, index, r == IO_TIMEOUT ? "timed out" : "ended the server",
+          desc);
+  return 0;
+}

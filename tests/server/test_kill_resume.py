@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""server.kill_resume (issue 12, acceptance 4; SPEC §3.1): SIGKILL of the
+run mid-sweep, then --resume, with a server model (fork -j 2, 20 ms per
+sample).
+
+1. SIGKILL of parsweep and its fork workers (their process group: the
+   servers are in groups of their own, as a batch system's kill of the
+   job step would leave them if it missed them): every server notices
+   (EOF on its fd 3) and exits by itself within seconds.
+2. --resume, killed again, this time the whole session (servers too).
+3. --resume to the end: exit 0; the file holds every sample once, ok and
+   exact; no sample journaled at a kill was evaluated again (by the
+   server's own evaluation log), every sample was evaluated; nothing is
+   left beside the output and no server is running.
+"""
+import os
+import signal
+
+from clitest import check, describe, read_results, run, step
+from faultlib import journal_indices, kill_session, leftovers, recorded, start, wait_for
+from srvtest import builds, check_values, evals, grid, main, none_alive, server_pids, server_spec
+
+
+def test(args, tmp):
+    n = grid()[0].size
+    spec, log = server_spec(tmp, [args.server, "--eval-sleep=0.02", "--noise"], "timeout: 30")
+    out = os.path.join(tmp, "r.h5")
+    cmd = ["run", spec, "-o", out, "-b", "fork", "-j", "2", "-q"]
+
+    with step("SIGKILL of parsweep and its workers: the servers leave by themselves"):
+        p = start(args, tmp, cmd)
+        wait_for(lambda: len(evals(log)) >= 25, "25 evaluations", proc=p)
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate(timeout=30)
+        rec1 = set(journal_indices(out, 3, 6)) | recorded(out)
+        pids = server_pids(log)
+        check(len(pids) == 2, f"{len(pids)} servers started")
+        left = none_alive(pids, within=10)
+        check(not left, f"servers {left} still running 10 s after parsweep was killed")
+        check(not os.path.exists(out), "r.h5 exists after a killed run")
+        check(len(rec1) >= 10, f"only {len(rec1)} samples journaled")
+
+    with step("--resume, SIGKILL of the whole session midway"):
+        n1 = len(evals(log))
+        p = start(args, tmp, cmd + ["--resume"])
+        wait_for(lambda: len(evals(log)) >= n1 + 25, "25 more evaluations", proc=p)
+        kill_session(p)
+        again = set(evals(log)[n1:]) & rec1
+        check(not again, f"samples journaled before the kill evaluated again: {sorted(again)}")
+        rec2 = set(journal_indices(out, 3, 6)) | recorded(out)
+        check(rec2 > rec1, "nothing new journaled")
+
+    with step("--resume to the end: every sample once, exact; nothing left"):
+        n2 = len(evals(log))
+        p, _ = run(args, cmd + ["--resume"], tmp)
+        check(p.returncode == 0, describe(p))
+        again = set(evals(log)[n2:]) & rec2
+        check(not again, f"journaled samples evaluated again: {sorted(again)}")
+        check(set(evals(log)) == set(range(n)), "a sample was never evaluated")
+        r = read_results(out)
+        check((r["status"] == 1).all(), "a sample is not ok")
+        check_values(r, "after resume")
+        check(leftovers(tmp, "r.h5") == [], f"left beside r.h5: {leftovers(tmp, 'r.h5')}")
+        check(not none_alive(server_pids(log)), "a server is still running")
+        print(f"   {len(evals(log))} evaluations for {n} samples over 3 runs (2 killed), "
+              f"{len(builds(log))} server starts")
+
+
+if __name__ == "__main__":
+    main(test)
