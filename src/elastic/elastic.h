@@ -110,6 +110,16 @@ double psw__etimeout_s(void);
 int psw__ecurve_server(void *sock, const psw_eendpoint_t *ep);
 int psw__ecurve_client(void *sock, const psw_eendpoint_t *ep);
 
+/* --- gate.c: who may connect to the head ----------------------------------
+ * The ZAP handler (the sweep's client public key only) and a watch of the
+ * router's handshakes, in a thread: each refusal is logged as "elastic:
+ * refused a worker from ADDRESS: its key is not this sweep's". Open it
+ * before the router binds. */
+struct psw_egate;
+int psw__egate_open(void *zctx, void *router, const char *client_public,
+                    struct psw_egate **out);
+void psw__egate_close(struct psw_egate *g);
+
 /* --- head.c ----------------------------------------------------------------
  */
 struct psw_ehead;

@@ -68,11 +68,8 @@ struct hloop {
 
 struct psw_ehead {
   psw_manager_t *m;
-  void *zctx, *router, *zap_sock;
-  pthread_t zap;
-  int zap_started;
-  atomic_int zap_stop;
-  uint8_t client_key[32];
+  void *zctx, *router;
+  struct psw_egate *gate; /* who may connect (gate.c) */
   psw_eendpoint_t ep;
   char *endpoint_path;
   int min_workers;
@@ -91,60 +88,6 @@ struct psw_ehead {
 
 static void send_to(struct psw_ehead *h, struct member *mb,
                     const struct psw_emsg *hd, const void *p, size_t len);
-
-/* --- ZAP: only the sweep's client key may connect ----------------------- */
-
-static int zap_frame(void *s, char *buf, size_t cap, size_t *len) {
-  int n = zmq_recv(s, buf, cap, 0);
-  if (n < 0)
-    return -1;
-  *len = (size_t)n < cap ? (size_t)n : cap;
-  return 0;
-}
-
-static void *zap_main(void *arg) {
-  struct psw_ehead *h = arg;
-  while (!atomic_load(&h->zap_stop)) {
-    zmq_pollitem_t it = {h->zap_sock, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&it, 1, 100) <= 0)
-      continue;
-    /* version, request id, domain, address, routing id, mechanism,
-     * credentials... (RFC 27) */
-    char f[7][256];
-    size_t len[7] = {0};
-    int k = 0, more = 1;
-    size_t sz = sizeof more;
-    while (more && k < 7) {
-      if (zap_frame(h->zap_sock, f[k], sizeof f[k] - 1, &len[k]))
-        break;
-      f[k][len[k]] = '\0';
-      k++;
-      zmq_getsockopt(h->zap_sock, ZMQ_RCVMORE, &more, &sz);
-    }
-    while (more) { /* any further credential frames */
-      char junk[256];
-      if (zmq_recv(h->zap_sock, junk, sizeof junk, 0) < 0)
-        break;
-      zmq_getsockopt(h->zap_sock, ZMQ_RCVMORE, &more, &sz);
-    }
-    if (k < 2)
-      continue;
-    int ok = k == 7 && len[5] == 5 && !memcmp(f[5], "CURVE", 5) &&
-             len[6] == 32 && !memcmp(f[6], h->client_key, 32);
-    if (!ok)
-      PSW_WARN("elastic: refused a worker from %s: its key is not this "
-               "sweep's",
-               k > 3 ? f[3] : "?");
-    zmq_send(h->zap_sock, "1.0", 3, ZMQ_SNDMORE);
-    zmq_send(h->zap_sock, f[1], len[1], ZMQ_SNDMORE);
-    zmq_send(h->zap_sock, ok ? "200" : "400", 3, ZMQ_SNDMORE);
-    zmq_send(h->zap_sock, ok ? "OK" : "unknown key", ok ? 2 : 11, ZMQ_SNDMORE);
-    zmq_send(h->zap_sock, "", 0, ZMQ_SNDMORE);
-    zmq_send(h->zap_sock, "", 0, 0);
-  }
-  zmq_close(h->zap_sock);
-  return NULL;
-}
 
 /* --- members ---------------------------------------------------------------
  */
@@ -961,7 +904,6 @@ int psw__ehead_create(psw_manager_t *m, struct psw_ehead **out) {
     free(h);
     return rc;
   }
-  zmq_z85_decode(h->client_key, h->ep.client_public);
   const char *listen = opt_or_env(m->opts.elastic_listen, "PSW_ELASTIC_LISTEN");
   char addr[256];
   if ((rc = psw__eaddress(listen, addr, sizeof addr))) {
@@ -972,12 +914,7 @@ int psw__ehead_create(psw_manager_t *m, struct psw_ehead **out) {
     return rc;
   }
   h->zctx = zmq_ctx_new();
-  h->zap_sock = h->zctx ? zmq_socket(h->zctx, ZMQ_REP) : NULL;
-  if (!h->zap_sock || zmq_bind(h->zap_sock, "inproc://zeromq.zap.01")) {
-    rc = PSW_ERR_SYS;
-    goto fail;
-  }
-  h->router = zmq_socket(h->zctx, ZMQ_ROUTER);
+  h->router = h->zctx ? zmq_socket(h->zctx, ZMQ_ROUTER) : NULL;
   int one = 1, zero = 0, linger = 1000;
   if (!h->router || psw__ecurve_server(h->router, &h->ep) ||
       zmq_setsockopt(h->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) ||
@@ -989,6 +926,9 @@ int psw__ehead_create(psw_manager_t *m, struct psw_ehead **out) {
     rc = PSW_ERR_SYS;
     goto fail;
   }
+  /* Before the router binds: no connection comes before its check. */
+  if ((rc = psw__egate_open(h->zctx, h->router, h->ep.client_public, &h->gate)))
+    goto fail;
   if (zmq_bind(h->router, addr)) {
     PSW_ERROR("elastic: cannot listen on %s: %s", addr, zmq_strerror(errno));
     rc = PSW_ERR_SYS;
@@ -996,11 +936,6 @@ int psw__ehead_create(psw_manager_t *m, struct psw_ehead **out) {
   }
   size_t al = sizeof h->ep.address;
   zmq_getsockopt(h->router, ZMQ_LAST_ENDPOINT, h->ep.address, &al);
-  if (pthread_create(&h->zap, NULL, zap_main, h)) {
-    rc = PSW_ERR_SYS;
-    goto fail;
-  }
-  h->zap_started = 1;
   const char *epath =
       opt_or_env(m->opts.elastic_endpoint, "PSW_ELASTIC_ENDPOINT");
   if (epath) {
@@ -1043,12 +978,7 @@ void psw__ehead_destroy(struct psw_ehead *h) {
   free(h->endpoint_path);
   if (h->router)
     zmq_close(h->router);
-  if (h->zap_started) {
-    atomic_store(&h->zap_stop, 1);
-    pthread_join(h->zap, NULL);
-  } else if (h->zap_sock) {
-    zmq_close(h->zap_sock);
-  }
+  psw__egate_close(h->gate);
   if (h->zctx)
     zmq_ctx_term(h->zctx);
   free(h);

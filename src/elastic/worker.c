@@ -278,6 +278,10 @@ void psw__eworker_destroy(struct psw_eworker *w) {
     send_hd(w, &bye, NULL, 0);
   }
   if (w->sock) {
+    /* Refused or lost: nothing pending is worth a reconnection. */
+    int zero = 0;
+    if (w->lost)
+      zmq_setsockopt(w->sock, ZMQ_LINGER, &zero, sizeof zero);
     zmq_socket_monitor(w->sock, NULL, 0);
     zmq_close(w->sock);
   }

@@ -931,6 +931,12 @@ int psw__sweep_serve(const char *endpoint, psw_sweep_stats_t *stats, char *err,
     if (rc == PSW_ERR_PEER_LOST) /* the head: the one peer a worker has */
       snprintf(err, errlen, "lost the head of %s (killed, or unreachable)",
                endpoint);
+    else if (rc == PSW_ERR_TIMEOUT && !run.sh->err[0]) /* the head's BYE */
+      snprintf(err, errlen,
+               "the head of %s declared this worker lost (no heartbeat "
+               "reached it within its timeout: this process was stopped or "
+               "stalled); its samples went to other workers",
+               endpoint);
     else if (run.sh->err[0])
       snprintf(err, errlen, "%s", run.sh->err);
     else
