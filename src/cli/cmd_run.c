@@ -236,6 +236,9 @@ int psw__cmd_run(int argc, char **argv) {
     /* Every rank: the reason may be its own (a model that would not
      * start there). */
     fprintf(stderr, "parsweep run: %s\n", err);
+    /* A stop before any sample ran (the resume scan): nothing changed. */
+    if (srun_rc == PSW_ERR_INTERRUPTED)
+      rc = PSW_EXIT_INTERRUPTED;
     goto out;
   }
   uint64_t bad = st.counts[2] + st.counts[3] + st.counts[4];

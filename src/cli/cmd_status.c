@@ -97,13 +97,20 @@ static time_t parse_utc(const char *s) {
   return timegm(&tm);
 }
 
+/* Counts of the stored rows; the others are not run. */
+struct tally {
+  uint64_t c[PSW_RESULTS_NSTATUS];
+  uint64_t rows;
+};
+
 static int count_status(void *arg, uint64_t first, const int8_t *st,
                         size_t count) {
-  uint64_t *c = arg;
+  struct tally *t = arg;
   (void)first;
+  t->rows += count;
   for (size_t k = 0; k < count; k++)
     if (st[k] >= 0 && st[k] < PSW_RESULTS_NSTATUS)
-      c[st[k]]++;
+      t->c[st[k]]++;
   return 0;
 }
 
@@ -115,14 +122,17 @@ static int file_status(const char *path) {
     return PSW_EXIT_ERROR;
   }
   const psw_results_info_t *in = psw__results_info(f);
-  uint64_t c[PSW_RESULTS_NSTATUS] = {0};
+  struct tally t = {{0}, 0};
+  uint64_t *c = t.c;
   if (in->has_counts) {
-    memcpy(c, in->counts, sizeof c);
-  } else if (psw__results_read_status(path, 0, count_status, c, NULL, err,
+    memcpy(c, in->counts, sizeof t.c);
+  } else if (psw__results_scan_status(f, 0, NULL, count_status, &t, err,
                                       sizeof err)) {
     fprintf(stderr, "parsweep status: %s\n", err);
     psw__results_close(f);
     return PSW_EXIT_ERROR;
+  } else {
+    c[PSW_ST_NOT_RUN] += in->n - t.rows;
   }
   uint64_t failed = c[PSW_ST_FAILED] + c[PSW_ST_TIMEOUT] + c[PSW_ST_CRASHED];
   uint64_t done = c[PSW_ST_OK] + failed, remaining = c[PSW_ST_NOT_RUN];

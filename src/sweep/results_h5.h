@@ -72,6 +72,19 @@ int psw__h5_write_block(hid_t dset, hid_t mtype, hid_t dxpl, uint64_t first,
 int psw__h5_read_block(hid_t dset, hid_t mtype, hid_t dxpl, uint64_t first,
                        size_t count, void *buf);
 
+/* The stored rows of the chunked 1-D dataset `dset` (results_scan.c):
+ * fn(arg, first, count) for runs of whole chunks that exist in the file,
+ * in index order, at most `block` rows each; every other row was never
+ * written and reads as the fill value. Costs one index lookup per chunk
+ * up to the last stored one, not a read of every row. A dataset that is
+ * not chunked is reported whole. Returns 0; fn's non-zero return (which
+ * stops the scan); PSW_ERR_INTERRUPTED once *stop (may be NULL; read
+ * atomically) is set; PSW_ERR_IO or PSW_ERR_PARSE (a chunk index that does
+ * not match the extent) with a message in err, without a file name. */
+typedef int (*psw_h5_run_fn)(void *arg, uint64_t first, size_t count);
+int psw__h5_stored_runs(hid_t dset, size_t block, const int *stop,
+                        psw_h5_run_fn fn, void *arg, char *err, size_t errlen);
+
 /* Read a string (any HDF5 string type, fixed or variable length) from a
  * scalar attribute or dataset into a malloc'd NUL-terminated copy. */
 int psw__h5_read_attr_string(hid_t loc, const char *name, char **out);

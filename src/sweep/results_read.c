@@ -384,40 +384,92 @@ int psw__results_check_status(const psw_results_file_t *f, uint64_t first,
   return 0;
 }
 
+/* Rows never stored read as the status column's fill value: "not run"
+ * (0) in every file parsweep writes, and what the scans assume. */
+static int check_status_fill(psw_results_file_t *f, char *err, size_t errlen) {
+  int8_t fill = 0;
+  hid_t dcpl = H5Dget_create_plist(f->cols[C_STATUS]);
+  int rc = dcpl < 0 || H5Pget_fill_value(dcpl, H5T_NATIVE_INT8, &fill) < 0;
+  if (dcpl >= 0)
+    H5Pclose(dcpl);
+  if (rc)
+    psw__h5_errf(err, errlen, "%s: cannot read /parsweep/status's fill value",
+                 f->path);
+  else if (fill != PSW_ST_NOT_RUN)
+    psw__results_errf(err, errlen,
+                      "%s: /parsweep/status has the fill value %d, not %d "
+                      "(not run): not a file parsweep wrote, or damaged",
+                      f->path, fill, PSW_ST_NOT_RUN);
+  return rc ? PSW_ERR_IO : fill != PSW_ST_NOT_RUN ? PSW_ERR_PARSE : 0;
+}
+
+int psw__results_stored(psw_results_file_t *f, size_t block, const int *stop,
+                        psw_results_run_fn fn, void *arg, char *err,
+                        size_t errlen) {
+  psw_h5_quiet_t q;
+  char why[256] = "";
+  if (err && errlen)
+    err[0] = '\0';
+  psw__h5_quiet_begin(&q);
+  int rc = check_status_fill(f, err, errlen);
+  if (!rc)
+    rc = psw__h5_stored_runs(f->cols[C_STATUS], block ? block : STATUS_BLOCK,
+                             stop, fn, arg, why, sizeof why);
+  /* A message of the scan itself (fn writes its own). */
+  if (rc && why[0])
+    psw__results_errf(err, errlen, "%s: /parsweep/status: %s", f->path, why);
+  H5Eclear2(H5E_DEFAULT);
+  psw__h5_quiet_end(&q);
+  return rc;
+}
+
+/* psw__results_scan_status: each stored block read, checked and handed
+ * to the caller's fn. */
+struct scan {
+  psw_results_file_t *f;
+  int8_t *buf;
+  psw_results_status_fn fn;
+  void *arg;
+  char *err;
+  size_t errlen;
+};
+
+static int scan_run(void *arg, uint64_t first, size_t cnt) {
+  struct scan *s = arg;
+  psw_results_block_t b = {.status = s->buf};
+  int rc = psw__results_read_rows(s->f, first, cnt, &b, s->err, s->errlen);
+  if (!rc)
+    rc = psw__results_check_status(s->f, first, s->buf, cnt, s->err, s->errlen);
+  if (!rc && s->fn)
+    rc = s->fn(s->arg, first, s->buf, cnt);
+  return rc;
+}
+
+int psw__results_scan_status(psw_results_file_t *f, size_t block,
+                             const int *stop, psw_results_status_fn fn,
+                             void *arg, char *err, size_t errlen) {
+  struct scan s = {f, NULL, fn, arg, err, errlen};
+  if (block == 0)
+    block = STATUS_BLOCK;
+  if (!(s.buf = malloc(block))) {
+    psw__results_errf(err, errlen, "%s: out of memory", f->path);
+    return PSW_ERR_NOMEM;
+  }
+  int rc = psw__results_stored(f, block, stop, scan_run, &s, err, errlen);
+  free(s.buf);
+  return rc;
+}
+
 int psw__results_read_status(const char *path, size_t block,
                              psw_results_status_fn fn, void *arg,
                              uint64_t *n_out, char *err, size_t errlen) {
   psw_results_file_t *f = NULL;
-  int8_t *buf = NULL;
   int rc = psw__results_open(path, &f, err, errlen);
   if (rc)
     return rc;
   if (n_out)
     *n_out = f->info.n;
-  if (block == 0)
-    block = STATUS_BLOCK;
-  if (f->info.n < block)
-    block = f->info.n ? (size_t)f->info.n : 1;
-  buf = malloc(block);
-  if (!buf) {
-    psw__results_errf(err, errlen, "%s: out of memory", path);
-    rc = PSW_ERR_NOMEM;
-    goto out;
-  }
-  for (uint64_t first = 0; first < f->info.n; first += block) {
-    size_t cnt =
-        f->info.n - first < block ? (size_t)(f->info.n - first) : block;
-    psw_results_block_t b = {.status = buf};
-    rc = psw__results_read_rows(f, first, cnt, &b, err, errlen);
-    if (!rc)
-      rc = psw__results_check_status(f, first, buf, cnt, err, errlen);
-    if (!rc && fn)
-      rc = fn(arg, first, buf, cnt);
-    if (rc)
-      break;
-  }
-out:
-  free(buf);
+  rc = psw__results_scan_status(f, block, NULL, fn, arg, err, errlen);
   psw__results_close(f);
   return rc;
 }

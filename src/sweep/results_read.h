@@ -90,13 +90,36 @@ int psw__results_check_status(const psw_results_file_t *f, uint64_t first,
                               const int8_t *status, size_t count, char *err,
                               size_t errlen);
 
-/* Stream /parsweep/status of `path` in blocks of at most `block` rows
- * (0: 64Ki): fn(arg, first, status, count) for each, in order; a non-zero
- * return from fn stops and is returned. *n_out (may be NULL) receives N.
- * Every block is checked by psw__results_check_status before fn sees it.
- * For --resume: which samples are still to do. */
+/* The rows of f that hold anything: fn(arg, first, count) for runs of
+ * stored rows (whole chunks of /parsweep/status that exist in the file),
+ * in index order, at most `block` rows each (0: 64Ki). The rows fn does
+ * not see were never written: "not run" (status 0, the column's fill
+ * value, checked), NaN values. Only the chunk index is read
+ * (results_scan.c), so a sweep of 10^12 samples stopped after 10^6 is
+ * scanned in milliseconds, not minutes. A non-zero return from fn stops
+ * and is returned (fn writes its own message); once *stop (may be NULL,
+ * read atomically) is set, returns PSW_ERR_INTERRUPTED within ~10 ms;
+ * PSW_ERR_PARSE for a fill value other than 0 or a chunk index that does
+ * not match the column. For show, status and --resume. */
+typedef int (*psw_results_run_fn)(void *arg, uint64_t first, size_t count);
+int psw__results_stored(psw_results_file_t *f, size_t block, const int *stop,
+                        psw_results_run_fn fn, void *arg, char *err,
+                        size_t errlen);
+
+/* Stream the stored rows of /parsweep/status of the open file f, in
+ * blocks of at most `block` rows (0: 64Ki): fn(arg, first, status, count)
+ * for each stored block (psw__results_stored), in order; a non-zero
+ * return from fn stops and is returned. The rows fn does not see are "not
+ * run". Every block is checked by psw__results_check_status before fn
+ * sees it. */
 typedef int (*psw_results_status_fn)(void *arg, uint64_t first,
                                      const int8_t *status, size_t count);
+int psw__results_scan_status(psw_results_file_t *f, size_t block,
+                             const int *stop, psw_results_status_fn fn,
+                             void *arg, char *err, size_t errlen);
+
+/* psw__results_scan_status on `path`, opened for it; *n_out (may be NULL)
+ * receives N. */
 int psw__results_read_status(const char *path, size_t block,
                              psw_results_status_fn fn, void *arg,
                              uint64_t *n_out, char *err, size_t errlen);

@@ -21,6 +21,7 @@
 #include "internal.h"
 #include "parsweep.h"
 #include "sweep/design.h"
+#include "sweep/doneset.h"
 #include "sweep/journal.h"
 #include "sweep/lock.h"
 #include "sweep/model.h"
@@ -36,7 +37,8 @@ struct shared {
   _Atomic int failed; /* first worker to fail fills err */
   int root_here;      /* the root worker ran in (or under) this process */
   char err[512];
-  _Atomic int stats_set; /* stats written (by one worker) */
+  _Atomic int stats_set;   /* stats written (by one worker) */
+  _Atomic int not_started; /* a stop while copying earlier rows: err says */
   psw_sweep_stats_t stats;
 };
 
@@ -57,12 +59,12 @@ struct run {
   const psw_sweep_opts_t *o;
   const psw_spec_t *spec;
   size_t rec_size;
-  uint8_t *done;     /* --resume: bit i set when sample i is recorded */
-  uint64_t todo;     /* samples this run evaluates */
-  char *created;     /* --resume: the first run's "created", kept */
-  int have_output;   /* --resume: the output exists (rows to copy) */
-  int have_journals; /* --resume: journals of an earlier run (rows too) */
-  uint8_t hash[16];  /* psw__spec_hash */
+  psw_doneset_t *done; /* --resume: the samples already recorded */
+  uint64_t todo;       /* samples this run evaluates */
+  char *created;       /* --resume: the first run's "created", kept */
+  int have_output;     /* --resume: the output exists (rows to copy) */
+  int have_journals;   /* --resume: journals of an earlier run (rows too) */
+  uint8_t hash[16];    /* psw__spec_hash */
   char hash_hex[33];
   struct shared *sh;
 };
@@ -133,8 +135,14 @@ static void fail(struct run *run, int rc, const char *fmt, const char *msg) {
     snprintf(run->sh->err, sizeof run->sh->err, fmt, msg);
 }
 
-static int bit(const uint8_t *bits, uint64_t i) {
-  return bits && (bits[i >> 3] >> (i & 7)) & 1;
+static int recorded(const psw_doneset_t *done, uint64_t i) {
+  return done && psw__doneset_has(done, i);
+}
+
+/* Loops over what earlier runs recorded (10^9 rows take minutes) poll the
+ * stop flag: a signal ends them within a block. */
+static int stopping(const struct run *run) {
+  return atomic_load_explicit(&run->sh->stop, memory_order_relaxed);
 }
 
 static int task(psw_ctx_t *ctx, uint64_t i, void *record, void *arg) {
@@ -142,7 +150,7 @@ static int task(psw_ctx_t *ctx, uint64_t i, void *record, void *arg) {
   struct worker *w = arg;
   const psw_spec_t *spec = w->run->spec;
   struct rec_hdr *h = record;
-  if (bit(w->run->done, i)) {
+  if (recorded(w->run->done, i)) {
     h->skipped = 1;
     return 0;
   }
@@ -237,99 +245,137 @@ static void on_progress(uint64_t done, uint64_t failed, void *arg) {
  * load_resume (a journal being appended to now holds this run's rows). */
 struct copy {
   struct root *r;
-  uint8_t *seen;
+  psw_doneset_t seen;
+  psw_results_file_t *f; /* the output being copied */
+  psw_results_block_t b; /* one block of its rows */
+  char *err;
+  size_t errlen;
 };
 
 static int copy_row(struct copy *c, const psw_row_t *row) {
   uint64_t i = row->index;
-  if (!bit(c->r->run->done, i) || bit(c->seen, i))
+  if (!recorded(c->r->run->done, i) || recorded(&c->seen, i))
     return 0;
   /* Both readers refused a status outside 0..4 with a message; the count
    * is never indexed by an unchecked value from a file. */
   if (row->ev.status < 0 || row->ev.status >= PSW_RESULTS_NSTATUS)
     return PSW_ERR_PARSE;
-  c->seen[i >> 3] |= (uint8_t)(1u << (i & 7));
-  int rc = psw__results_write(c->r->res, row, 1);
+  int rc = psw__doneset_add(&c->seen, i, i + 1);
+  if (!rc)
+    rc = psw__results_write(c->r->res, row, 1);
   if (!rc)
     c->r->counts[row->ev.status]++;
   return rc;
 }
 
 static int copy_journal_row(const psw_row_t *row, void *arg) {
-  return copy_row(arg, row);
+  struct copy *c = arg;
+  return stopping(c->r->run) ? PSW_ERR_INTERRUPTED : copy_row(c, row);
 }
 
+/* One run of rows the output holds (psw__results_stored): read, and the
+ * recorded ones copied. */
+static int copy_block(void *arg, uint64_t first, size_t cnt) {
+  struct copy *c = arg;
+  const psw_results_block_t *b = &c->b;
+  size_t P = c->r->run->spec->nparams, O = c->r->run->spec->noutputs;
+  int rc = stopping(c->r->run) ? PSW_ERR_INTERRUPTED : 0;
+  if (!rc)
+    rc = psw__results_read_rows(c->f, first, cnt, b, c->err, c->errlen);
+  if (!rc)
+    rc = psw__results_check_status(c->f, first, b->status, cnt, c->err,
+                                   c->errlen);
+  for (size_t k = 0; k < cnt && !rc; k++) {
+    if (b->status[k] == PSW_ST_NOT_RUN)
+      continue;
+    psw_row_t row = {.index = first + k,
+                     .params = b->params + k * P,
+                     .outputs = b->outputs + k * O,
+                     .ev = {b->status[k], b->exit_code[k], b->elapsed[k]},
+                     .worker = b->worker[k],
+                     .node = b->node[k]};
+    rc = copy_row(c, &row);
+  }
+  return rc;
+}
+
+/* The output's rows: only its stored chunks are read (the rest is "not
+ * run"), so what a copy costs follows what was recorded, not N. */
 static int copy_output_rows(struct copy *c, char *err, size_t errlen) {
   const psw_spec_t *spec = c->r->run->spec;
-  psw_results_file_t *f = NULL;
-  int rc = psw__results_open(c->r->run->o->output, &f, err, errlen);
+  int rc = psw__results_open(c->r->run->o->output, &c->f, err, errlen);
   if (rc)
     return rc;
   enum { BLOCK = 4096 };
   size_t P = spec->nparams, O = spec->noutputs;
   /* check_output compared them, but this is another open of the file: the
    * blocks below are sized by the spec, so the file must still match it. */
-  const psw_results_info_t *in = psw__results_info(f);
+  const psw_results_info_t *in = psw__results_info(c->f);
   if (in->n != spec->total || in->nparams != P || in->noutputs != O) {
     snprintf(err, errlen, "%s: cannot resume: it changed while being read",
              c->r->run->o->output);
-    psw__results_close(f);
+    psw__results_close(c->f);
     return PSW_ERR_INVAL;
   }
-  double *params = malloc(BLOCK * P * sizeof(double));
-  double *outputs = malloc(BLOCK * (O ? O : 1) * sizeof(double));
-  int8_t *status = malloc(BLOCK);
-  int32_t *exit_code = malloc(BLOCK * sizeof(int32_t));
-  int32_t *worker = malloc(BLOCK * sizeof(int32_t));
-  int32_t *node = malloc(BLOCK * sizeof(int32_t));
-  double *elapsed = malloc(BLOCK * sizeof(double));
-  if (!params || !outputs || !status || !exit_code || !worker || !node ||
-      !elapsed) {
+  psw_results_block_t *b = &c->b;
+  b->params = malloc(BLOCK * (P ? P : 1) * sizeof(double));
+  b->outputs = malloc(BLOCK * (O ? O : 1) * sizeof(double));
+  b->status = malloc(BLOCK);
+  b->exit_code = malloc(BLOCK * sizeof(int32_t));
+  b->worker = malloc(BLOCK * sizeof(int32_t));
+  b->node = malloc(BLOCK * sizeof(int32_t));
+  b->elapsed = malloc(BLOCK * sizeof(double));
+  if (!b->params || !b->outputs || !b->status || !b->exit_code || !b->worker ||
+      !b->node || !b->elapsed) {
+    snprintf(err, errlen, "%s: out of memory", c->r->run->o->output);
     rc = PSW_ERR_NOMEM;
-    goto out;
+  } else {
+    c->err = err;
+    c->errlen = errlen;
+    rc = psw__results_stored(c->f, BLOCK, NULL, copy_block, c, err, errlen);
   }
-  psw_results_block_t b = {.params = params,
-                           .outputs = outputs,
-                           .status = status,
-                           .exit_code = exit_code,
-                           .elapsed = elapsed,
-                           .worker = worker,
-                           .node = node};
-  for (uint64_t first = 0; first < spec->total && !rc; first += BLOCK) {
-    size_t cnt = spec->total - first < BLOCK ? spec->total - first : BLOCK;
-    if ((rc = psw__results_read_rows(f, first, cnt, &b, err, errlen)) ||
-        (rc = psw__results_check_status(f, first, status, cnt, err, errlen)))
-      break;
-    for (size_t k = 0; k < cnt && !rc; k++) {
-      if (status[k] == PSW_ST_NOT_RUN)
-        continue;
-      psw_row_t row = {.index = first + k,
-                       .params = params + k * P,
-                       .outputs = outputs + k * O,
-                       .ev = {status[k], exit_code[k], elapsed[k]},
-                       .worker = worker[k],
-                       .node = node[k]};
-      rc = copy_row(c, &row);
-    }
-  }
-out:
-  free(params);
-  free(outputs);
-  free(status);
-  free(exit_code);
-  free(worker);
-  free(node);
-  free(elapsed);
-  psw__results_close(f);
+  free(b->params);
+  free(b->outputs);
+  free(b->status);
+  free(b->exit_code);
+  free(b->worker);
+  free(b->node);
+  free(b->elapsed);
+  psw__results_close(c->f);
+  c->f = NULL;
   return rc;
+}
+
+/* A failed copy or scan without a message of its own (memory, the cap of
+ * the done set, a signal): say which. */
+static void resume_error(const struct run *run, int rc, const char *doing,
+                         char *err, size_t errlen) {
+  if (err[0])
+    return;
+  if (rc == PSW_ERR_BUSY)
+    snprintf(err, errlen,
+             "%s: cannot resume: the samples recorded are scattered over more "
+             "than %zu separate runs of indices (%llu MiB for the map of "
+             "what is done, the most allowed: an eighth of this machine's "
+             "memory)",
+             run->o->output, psw__doneset_default_max(),
+             (unsigned long long)(psw__mem_budget() >> 20));
+  else if (rc == PSW_ERR_INTERRUPTED)
+    snprintf(err, errlen,
+             "%s: interrupted while %s; nothing was changed: run again with "
+             "--resume",
+             run->o->output, doing);
+  else
+    snprintf(err, errlen, "%s: %s: %s", run->o->output, doing,
+             psw_strerror(rc));
 }
 
 static int copy_recorded(struct root *r, char *err, size_t errlen) {
   struct run *run = r->run;
-  struct copy c = {r, calloc(run->spec->total / 8 + 1, 1)};
-  if (!c.seen)
-    return PSW_ERR_NOMEM;
+  struct copy c = {.r = r};
+  psw__doneset_init(&c.seen, 0);
   int rc = 0;
+  err[0] = '\0';
   if (run->have_output)
     rc = copy_output_rows(&c, err, errlen);
   if (!rc && run->have_journals) {
@@ -337,7 +383,9 @@ static int copy_recorded(struct root *r, char *err, size_t errlen) {
     rc = psw__journal_scan(run->o->output, run->spec, run->hash,
                            copy_journal_row, &c, &js, err, errlen);
   }
-  free(c.seen);
+  psw__doneset_free(&c.seen);
+  if (rc)
+    resume_error(run, rc, "copying the samples recorded before", err, errlen);
   return rc;
 }
 
@@ -387,8 +435,13 @@ static int root_begin(psw_ctx_t *ctx, struct root *r) {
                            run->spec, run->hash, &r->journal, err, sizeof err);
   if (!rc && run->done && psw_is_root(ctx))
     rc = copy_recorded(r, err, sizeof err);
-  if (rc) {
+  if (rc == PSW_ERR_INTERRUPTED) { /* a stop before anything ran */
+    snprintf(run->sh->err, sizeof run->sh->err, "%s", err);
+    atomic_store(&run->sh->not_started, 1);
+  } else if (rc) {
     fail(run, rc, "%s", err[0] ? err : psw_strerror(rc));
+  }
+  if (rc) {
     psw__journal_close(r->journal, NULL, 0);
     r->journal = NULL;
     psw__results_abort(r->res);
@@ -550,28 +603,29 @@ out:
 /* --resume: which samples do the existing output and the journals of an
  * interrupted run already hold? */
 struct resume_scan {
-  uint8_t *done;
-  uint64_t recorded;
+  struct run *run;
+  psw_doneset_t *done;
 };
-
-static void mark(struct resume_scan *s, uint64_t i) {
-  if (!bit(s->done, i)) {
-    s->done[i >> 3] |= (uint8_t)(1u << (i & 7));
-    s->recorded++;
-  }
-}
 
 static int resume_block(void *arg, uint64_t first, const int8_t *status,
                         size_t count) {
-  for (size_t k = 0; k < count; k++)
-    if (status[k] != PSW_ST_NOT_RUN)
-      mark(arg, first + k);
-  return 0;
+  struct resume_scan *s = arg;
+  int rc = 0;
+  for (size_t k = 0, e; k < count && !rc; k = e) {
+    for (; k < count && status[k] == PSW_ST_NOT_RUN; k++)
+      ;
+    for (e = k; e < count && status[e] != PSW_ST_NOT_RUN; e++)
+      ;
+    rc = psw__doneset_add(s->done, first + k, first + e);
+  }
+  return rc;
 }
 
 static int resume_row(const psw_row_t *row, void *arg) {
-  mark(arg, row->index);
-  return 0;
+  struct resume_scan *s = arg;
+  if (stopping(s->run))
+    return PSW_ERR_INTERRUPTED;
+  return psw__doneset_add(s->done, row->index, row->index + 1);
 }
 
 /* The output of an earlier run: the same sweep? */
@@ -606,6 +660,19 @@ static int check_output(struct run *run, char *err, size_t errlen) {
   return rc;
 }
 
+/* The output's stored status blocks (only those: the rest is "not run"),
+ * answering a stop within a block. */
+static int scan_output(struct run *run, struct resume_scan *s, char *err,
+                       size_t errlen) {
+  psw_results_file_t *f = NULL;
+  int rc = psw__results_open(run->o->output, &f, err, errlen);
+  if (!rc)
+    rc = psw__results_scan_status(f, 0, (const int *)&run->sh->stop,
+                                  resume_block, s, err, errlen);
+  psw__results_close(f);
+  return rc;
+}
+
 static int load_resume(struct run *run, char *err, size_t errlen) {
   const char *out = run->o->output;
   run->have_output = access(out, F_OK) == 0;
@@ -618,29 +685,34 @@ static int load_resume(struct run *run, char *err, size_t errlen) {
   int rc = run->have_output ? check_output(run, err, errlen) : 0;
   if (rc)
     return rc;
-  run->done = calloc(run->spec->total / 8 + 1, 1);
-  if (!run->done)
+  if (!(run->done = malloc(sizeof *run->done))) {
+    snprintf(err, errlen, "%s: out of memory", out);
     return PSW_ERR_NOMEM;
-  struct resume_scan s = {run->done, 0};
-  if (run->have_output && (rc = psw__results_read_status(
-                               out, 0, resume_block, &s, NULL, err, errlen)))
+  }
+  psw__doneset_init(run->done, 0);
+  struct resume_scan s = {run, run->done};
+  if (run->have_output && (rc = scan_output(run, &s, err, errlen))) {
+    resume_error(run, rc, "reading what it holds", err, errlen);
     return rc;
-  uint64_t from_output = s.recorded;
+  }
+  uint64_t from_output = run->done->count;
   if (run->have_journals) {
     psw_journal_scan_t js;
     if ((rc = psw__journal_scan(out, run->spec, run->hash, resume_row, &s, &js,
-                                err, errlen)))
+                                err, errlen))) {
+      resume_error(run, rc, "reading the journals beside it", err, errlen);
       return rc;
+    }
     psw_log(PSW_LOG_INFO,
             "%s: %llu samples recorded in the output, %llu more in %zu "
             "journal(s) of an interrupted run (%llu records; %llu bytes of "
             "torn tail dropped)",
             out, (unsigned long long)from_output,
-            (unsigned long long)(s.recorded - from_output), js.files,
+            (unsigned long long)(run->done->count - from_output), js.files,
             (unsigned long long)js.records,
             (unsigned long long)js.dropped_bytes);
   }
-  run->todo = run->spec->total - s.recorded;
+  run->todo = run->spec->total - run->done->count;
   return 0;
 }
 
@@ -674,6 +746,7 @@ static int run_init(struct run *run, const psw_sweep_opts_t *o,
 }
 
 static void run_fini(struct run *run) {
+  psw__doneset_free(run->done);
   free(run->done);
   free(run->created);
   if (run->sh)
@@ -688,24 +761,38 @@ static void run_fini(struct run *run) {
  * Dispositions are inherited by fork workers: one handler everywhere,
  * setting the shared stop flag. Model commands run in process groups of
  * their own, so a terminal's ^C reaches parsweep, not them. */
-static int run_region(psw_manager_t *mgr, struct run *run, double *wall) {
-  struct sigaction sa, old[3];
-  const int sigs[3] = {SIGINT, SIGTERM, SIGUSR1};
+enum { NSIGS = 3 };
+static const int stop_sigs[NSIGS] = {SIGINT, SIGTERM, SIGUSR1};
+
+/* The run's handlers, from the resume scan (which can take minutes for
+ * 10^9 recorded samples) to the end of the region; old[] keeps the
+ * caller's for release_stops. */
+static void catch_stops(struct run *run, struct sigaction old[NSIGS]) {
+  struct sigaction sa;
   stop_flag = &run->sh->stop;
   cancel_wfd = run->cancel_wfd;
   signals_seen = 0;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
-  for (int k = 0; k < 3; k++)
-    sigaction(sigs[k], &sa, &old[k]);
+  for (int k = 0; k < NSIGS; k++)
+    sigaction(stop_sigs[k], &sa, &old[k]);
+}
+
+static void release_stops(const struct sigaction old[NSIGS]) {
+  for (int k = 0; k < NSIGS; k++)
+    sigaction(stop_sigs[k], &old[k], NULL);
+  stop_flag = NULL;
+  cancel_wfd = -1;
+}
+
+static int run_region(psw_manager_t *mgr, struct run *run, double *wall) {
+  struct sigaction old[NSIGS];
+  catch_stops(run, old);
   double t0 = psw__mono_now();
   int rc = psw_parallel(mgr, region, run);
   *wall = psw__mono_now() - t0;
-  for (int k = 0; k < 3; k++)
-    sigaction(sigs[k], &old[k], NULL);
-  stop_flag = NULL;
-  cancel_wfd = -1;
+  release_stops(old);
   return rc;
 }
 
@@ -730,7 +817,8 @@ static int einfo_build(const struct run *run, void **out, size_t *len) {
                     .text_len = strlen(spec->text),
                     .path_len = strlen(spec->path),
                     .cwd_len = strlen(cwd),
-                    .done_len = run->done ? spec->total / 8 + 1 : 0};
+                    .done_len =
+                        run->done ? psw__doneset_packed_size(run->done) : 0};
   memcpy(h.hash, run->hash_hex, sizeof h.hash);
   *len = sizeof h + h.text_len + h.path_len + h.cwd_len + h.done_len;
   char *b = malloc(*len);
@@ -746,7 +834,7 @@ static int einfo_build(const struct run *run, void **out, size_t *len) {
   memcpy(at, cwd, h.cwd_len);
   at += h.cwd_len;
   if (h.done_len)
-    memcpy(at, run->done, h.done_len);
+    psw__doneset_pack(run->done, at);
   *out = b;
   return 0;
 }
@@ -767,8 +855,14 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
     goto out;
   }
   psw__spec_hash_hex(run.hash, run.hash_hex);
-  if (o->resume && (rc = load_resume(&run, err, errlen)))
-    goto out;
+  if (o->resume) {
+    struct sigaction old[NSIGS];
+    catch_stops(&run, old);
+    rc = load_resume(&run, err, errlen);
+    release_stops(old);
+    if (rc)
+      goto out;
+  }
   /* Journals without --resume: an interrupted (or running) sweep of this
    * output has finished samples that are not in it. */
   size_t nj;
@@ -789,6 +883,20 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
   mo.num_workers = o->workers >= 0 ? o->workers : spec->num_workers;
   const char *be = o->backend ? o->backend : spec->backend;
   const psw_backend_t *desc = psw_backend_lookup(be);
+  if (desc && desc == psw_backend_elastic() &&
+      spec->total / 8 > psw__mem_budget()) {
+    /* The head keeps a bit per sample (handed out, finished): refused
+     * before anything is touched rather than failing after a start. */
+    snprintf(err, errlen,
+             "%s: num_samples %llu needs %.1f GiB for the elastic head's map "
+             "of samples (a bit each); at most %.1f GiB on this machine (an "
+             "eighth of its memory): split the sweep, or use another backend",
+             spec->path, (unsigned long long)spec->total,
+             (double)(spec->total / 8) / (1 << 30),
+             (double)psw__mem_budget() / (1 << 30));
+    rc = PSW_ERR_NOMEM;
+    goto out;
+  }
   if (desc && desc == psw_backend_elastic()) {
     /* The head: OUTPUT.endpoint for the workers, and what they need. */
     size_t el = strlen(o->output) + sizeof ".endpoint";
@@ -820,6 +928,13 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
 
   double wall;
   rc = run_region(mgr, &run, &wall);
+  if (atomic_load(&run.sh->not_started) && !atomic_load(&run.sh->failed)) {
+    /* Stopped while the earlier rows were being copied: the output and the
+     * journals are as they were. */
+    snprintf(err, errlen, "%s", run.sh->err);
+    rc = PSW_ERR_INTERRUPTED;
+    goto out;
+  }
   if (rc || atomic_load(&run.sh->failed)) {
     if (run.sh->err[0])
       snprintf(err, errlen, "%s", run.sh->err);
@@ -836,6 +951,8 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
   if (o->report)
     o->report(stats, o->report_arg);
 out:
+  if (rc && err[0] == '\0') /* every error says something */
+    snprintf(err, errlen, "%s: %s", o->output, psw_strerror(rc));
   psw_destroy_parallel_manager(mgr);
   free(info);
   free(endpoint);
@@ -846,8 +963,8 @@ out:
 /* A worker's copy of the head's spec: parsed from the bytes the head sent,
  * from the head's directory when this host has it, and refused when its
  * model differs from the head's. */
-static int serve_spec(psw_manager_t *mgr, psw_spec_t **spec, uint8_t **done,
-                      char *err, size_t errlen) {
+static int serve_spec(psw_manager_t *mgr, psw_spec_t **spec,
+                      psw_doneset_t **done, char *err, size_t errlen) {
   const void *data;
   size_t len;
   struct einfo h;
@@ -887,11 +1004,17 @@ static int serve_spec(psw_manager_t *mgr, psw_spec_t **spec, uint8_t **done,
              path, hex, h.hash);
     return PSW_ERR_INVAL;
   }
-  if (h.done_len) {
-    if (h.done_len != (*spec)->total / 8 + 1 || !(*done = malloc(h.done_len)))
-      return h.done_len != (*spec)->total / 8 + 1 ? PSW_ERR_PARSE
-                                                  : PSW_ERR_NOMEM;
-    memcpy(*done, at + h.text_len + h.path_len + h.cwd_len, h.done_len);
+  if (h.done_len) { /* the runs of samples recorded before (--resume) */
+    if (!(*done = malloc(sizeof **done)))
+      return PSW_ERR_NOMEM;
+    psw__doneset_init(*done, 0);
+    if ((rc = psw__doneset_unpack(*done,
+                                  at + h.text_len + h.path_len + h.cwd_len,
+                                  h.done_len, (*spec)->total))) {
+      snprintf(err, errlen,
+               "the head's list of samples recorded before is malformed");
+      return rc;
+    }
   }
   return 0;
 }
@@ -903,7 +1026,7 @@ int psw__sweep_serve(const char *endpoint, psw_sweep_stats_t *stats, char *err,
   mo.elastic_connect = endpoint;
   psw_manager_t *mgr = NULL;
   psw_spec_t *spec = NULL;
-  uint8_t *done = NULL;
+  psw_doneset_t *done = NULL;
   struct run run = {.cancel_rfd = -1};
   psw_sweep_opts_t o = {.progress = PSW_PROGRESS_NONE};
   memset(stats, 0, sizeof *stats);
@@ -951,6 +1074,7 @@ int psw__sweep_serve(const char *endpoint, psw_sweep_stats_t *stats, char *err,
   }
 out:
   psw_destroy_parallel_manager(mgr);
+  psw__doneset_free(done);
   free(done);
   run_fini(&run);
   psw__spec_free(spec);
