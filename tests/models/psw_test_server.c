@@ -14,8 +14,10 @@
  * do not mix), so tests count builds and evaluations.
  * --start=MODE misbehaves at start-up: exit:CODE (before ready), hang
  * (never ready), garbage (says something else than ready);
- * --start-fail-after=K: every start after the K-th exits 3 before ready.
- * --eval-sleep=S takes S seconds per sample.
+ * --start-fail-after=K (or PSW_TEST_SERVER_START_FAIL_AFTER=K in the
+ * environment): every start after the K-th exits 3 before ready.
+ * --eval-sleep=S takes S seconds per sample (PSW_TEST_SERVER_EVAL_SLEEP=S in
+ * the environment overrides it).
  * --noise prints blank lines, "name=value" lines for the real output names
  * and chatter on stdout and stderr at start and for every sample.
  * An ACTION applies when I equals the sample index:
@@ -242,6 +244,8 @@ int main(int argc, char **argv) {
 
   const char *mode = opt("--start");
   const char *after = opt("--start-fail-after");
+  if (!after) /* from parsweep's environment: not in the spec's hash */
+    after = getenv("PSW_TEST_SERVER_START_FAIL_AFTER");
   if (after && build_no > atol(after))
     mode = "exit:3";
   if (mode && !strncmp(mode, "exit:", 5))
@@ -274,7 +278,9 @@ int main(int argc, char **argv) {
     }
     free(ln);
     chatter("evaluating");
-    const char *es = opt("--eval-sleep");
+    const char *es = getenv("PSW_TEST_SERVER_EVAL_SLEEP");
+    if (!es) /* the option, unless parsweep's environment overrides it */
+      es = opt("--eval-sleep");
     if (es)
       usleep((useconds_t)(atof(es) * 1e6));
     long v = 0;

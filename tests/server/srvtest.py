@@ -26,6 +26,7 @@ def parse_args(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--parsweep", required=True)
     ap.add_argument("--server", required=True, help="psw_test_server")
+    ap.add_argument("--doc-server", default=None, help="psw_doc_server (docs/models.md)")
     ap.add_argument("--repo", default=None)
     a = ap.parse_args(argv[:cut])
     a.mpirun = argv[cut + 1:]
@@ -48,7 +49,7 @@ def grid():
     return a.ravel(), b.ravel(), c.ravel()
 
 
-def server_spec(tmp, server_argv, model_extra="", name="s.yaml", outputs=None):
+def server_spec(tmp, server_argv, model_extra="", name="s.yaml", outputs=None, log_arg=True):
     """A 3-parameter grid (105 samples) with a server model."""
     log = os.path.join(tmp, name.rsplit(".", 1)[0] + ".log")
     text = build_spec(
@@ -60,7 +61,9 @@ def server_spec(tmp, server_argv, model_extra="", name="s.yaml", outputs=None):
         command=None,
         model_extra=model_extra,
     )
-    argv = ", ".join('"' + x.replace('"', '\\"') + '"' for x in server_argv + [f"--log={log}"])
+    if log_arg:
+        server_argv = server_argv + [f"--log={log}"]
+    argv = ", ".join('"' + x.replace('"', '\\"') + '"' for x in server_argv)
     text = text.replace("model:\n", f"model:\n  server: [{argv}]\n", 1)
     return write(os.path.join(tmp, name), text), log
 
@@ -89,7 +92,7 @@ def check_values(r, what, ok_mask=None):
         check(np.array_equal(r["params"][name], want), f"{what}: parameter {name} is not the grid")
     ok = r["status"] == 1 if ok_mask is None else ok_mask
     o = r["outputs"]
-    exp = {"prod": a * b + c, "sum": a + b + c, "echo_a": a, "echo_b": b, "echo_c": c,
+    exp = {"prod": a * b + c, "y": a * b + c, "sum": a + b + c, "echo_a": a, "echo_b": b, "echo_c": c,
            "index": np.arange(n, dtype=float)}
     for name, want in exp.items():
         if name not in o:

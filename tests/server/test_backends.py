@@ -10,7 +10,10 @@ c, the sum, every parameter echoed back exactly, the index); the servers
 started (the "build" lines of its log) number the workers, not the
 samples, each with its own PARSWEEP_WORKER; every sample was evaluated
 exactly once; no server is left running once parsweep has exited.
+Then the two servers of docs/models.md (C and awk) pass the same value
+check (issue 12, acceptance 5).
 """
+import os
 from collections import Counter
 
 from clitest import check, describe, read_results, run, step
@@ -45,6 +48,25 @@ def test(args, tmp):
             check(sorted(e) == list(range(n)), f"{len(e)} evaluations for {n} samples")
             check(not none_alive(server_pids(log)), "a server outlived the run")
             print(f"   {n} samples, {len(b)} servers, {wall:.2f} s")
+
+    # The two servers of docs/models.md, in C and in awk (the protocol
+    # without any helper), on one backend each that starts several.
+    docs = [("C", [args.doc_server], ["-b", "threads", "-j", "2"]),
+            ("awk", ["/bin/sh", os.path.join(args.repo, "tests", "models", "psw_awk_server.sh")],
+             ["-b", "fork", "-j", "2"])]
+    for k, (lang, argv, flags) in enumerate(docs):
+        with step(f"the {lang} server of docs/models.md, {' '.join(flags)}"):
+            if lang == "C" and not args.doc_server:
+                continue
+            spec, _ = server_spec(tmp, argv, "timeout: 30\ninit_timeout: 20", name=f"d{k}.yaml", outputs=["y"],
+                                  log_arg=False)
+            out = f"{tmp}/d{k}.h5"
+            p, wall = run(args, ["run", spec, "-o", out, "-q"] + flags, tmp)
+            check(p.returncode == 0, describe(p))
+            r = read_results(out)
+            check((r["status"] == 1).all(), f"statuses {Counter(r['status'].tolist())}")
+            check_values(r, f"{lang} server")
+            print(f"   {n} samples, {wall:.2f} s")
 
 
 if __name__ == "__main__":

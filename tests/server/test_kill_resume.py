@@ -8,13 +8,16 @@ sample).
    job step would leave them if it missed them): every server notices
    (EOF on its fd 3) and exits by itself within seconds.
 2. --resume, killed again, this time the whole session (servers too).
-3. --resume to the end: exit 0; the file holds every sample once, ok and
+3. --resume with 30 s samples, SIGTERM: exit 4 within seconds (the running
+   samples cancelled, not recorded), no server left.
+4. --resume to the end: exit 0; the file holds every sample once, ok and
    exact; no sample journaled at a kill was evaluated again (by the
    server's own evaluation log), every sample was evaluated; nothing is
    left beside the output and no server is running.
 """
 import os
 import signal
+import time
 
 from clitest import check, describe, read_results, run, step
 from faultlib import journal_indices, kill_session, leftovers, recorded, start, wait_for
@@ -49,6 +52,21 @@ def test(args, tmp):
         check(not again, f"samples journaled before the kill evaluated again: {sorted(again)}")
         rec2 = set(journal_indices(out, 3, 6)) | recorded(out)
         check(rec2 > rec1, "nothing new journaled")
+
+    with step("--resume, SIGTERM mid-sample: exit 4, the running samples not run, servers stopped"):
+        n2 = len(evals(log))
+        p = start(args, tmp, cmd + ["--resume"], env={"PSW_TEST_SERVER_EVAL_SLEEP": "30"})
+        wait_for(lambda: len(builds(log)) >= 2 + len(pids) + 2, "two new servers", proc=p)
+        time.sleep(0.3)  # both are inside their 30 s sample now
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=30)
+        wall = time.monotonic() - t0
+        check(p.returncode == 4, f"exit {p.returncode}, expected 4: {err.decode()[-1000:]}")
+        check(wall < 5, f"took {wall:.1f} s to stop")
+        check(len(evals(log)) == n2, "a sample finished although each took 30 s")
+        check(not none_alive(server_pids(log)), "a server outlived the run")
+        rec2 = set(journal_indices(out, 3, 6)) | recorded(out)
 
     with step("--resume to the end: every sample once, exact; nothing left"):
         n2 = len(evals(log))

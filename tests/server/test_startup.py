@@ -7,13 +7,17 @@ names the command, and the directory (an earlier results.h5 in it) is left
 byte for byte as it was. A start-up is retried once (two starts logged
 per worker). A server whose restart fails mid-run (it died at a sample,
 and then cannot start twice) also stops the run with exit 1 and one line
-naming it; the samples finished before are kept for --resume.
+naming it; the samples finished before are kept for --resume. SIGTERM
+while the servers are starting (a 60 s build) stops the run at once: exit
+4, nothing written, no server left.
 """
 import os
+import signal
 import time
 
-from clitest import check, describe, run, step
-from srvtest import builds, main, none_alive, server_pids, server_spec
+from clitest import check, describe, read_results, run, step
+from faultlib import start, wait_for
+from srvtest import builds, check_values, evals, main, none_alive, server_pids, server_spec
 
 
 def snapshot(d):
@@ -68,11 +72,28 @@ def test(args, tmp):
         refused(args, tmp, "noexec", [os.path.join(args.repo, "README.md")], "", ["-b", "serial"],
                 "not an executable file", 0)
 
+    with step("SIGTERM during a long start-up: exit 4 at once, nothing written, no server left"):
+        d = os.path.join(tmp, "term")
+        os.mkdir(d)
+        spec, log = server_spec(d, [args.server, "--build-sleep=60"])
+        p = start(args, d, ["run", spec, "-q", "-b", "fork", "-j", "2"])
+        wait_for(lambda: len(builds(log)) == 2, "two servers starting", proc=p)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=30)
+        wall = time.monotonic() - t0
+        check(p.returncode == 4, f"exit {p.returncode}, expected 4: {err.decode()[-1000:]}")
+        check(wall < 5, f"took {wall:.1f} s to stop")
+        check(sorted(os.listdir(d)) == sorted(["s.yaml", "s.log"]), f"files: {os.listdir(d)}")
+        check(not none_alive(server_pids(log)), "a server outlived the run")
+        print(f"   stopped in {wall:.2f} s")
+
     with step("a restart that fails mid-run: exit 1, one line, samples kept for --resume"):
         d = os.path.join(tmp, "mid")
         os.mkdir(d)
-        spec, log = server_spec(d, [args.server, "--exit=20:1", "--start-fail-after=1"])
-        p, _ = run(args, ["run", spec, "-q", "-b", "serial"], d, timeout=60)
+        spec, log = server_spec(d, [args.server, "--exit=20:1"])
+        p, _ = run(args, ["run", spec, "-q", "-b", "serial"], d, timeout=60,
+                   env={"PSW_TEST_SERVER_START_FAIL_AFTER": "1"})
         lines = [ln for ln in p.stderr.splitlines() if "takes over" not in ln]
         check(p.returncode == 1, "expected exit 1: " + describe(p))
         check(len(lines) == 1 and args.server in lines[0] and "started twice" in lines[0],
@@ -81,6 +102,16 @@ def test(args, tmp):
         check(not none_alive(server_pids(log)), "a server outlived the run")
         check(not os.path.exists(os.path.join(d, "results.h5")), "results.h5 written")
         print(f"   {lines[0][:150]}")
+        first = evals(log)
+        check(sorted(first) == list(range(20)), f"evaluated before the stop: {sorted(first)}")
+        p, _ = run(args, ["run", spec, "-q", "-b", "serial", "--resume"], d, timeout=60)
+        check(p.returncode == 3, "--resume: expected exit 3 (sample 20 crashed): " + describe(p))
+        again = set(evals(log)[len(first):]) & set(first)
+        check(not again, f"--resume evaluated again {sorted(again)}")
+        r = read_results(os.path.join(d, "results.h5"))
+        check(r["status"][20] == 4 and r["exit_code"][20] == 1 and (r["status"] != 0).all(),
+              f"statuses after --resume: sample 20 {r['status'][20]}/{r['exit_code'][20]}")
+        check_values(r, "after --resume")
 
 
 if __name__ == "__main__":
