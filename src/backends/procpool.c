@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -22,18 +24,50 @@ struct psw_child {
   int alive;
 };
 
+/* In a pool child: its PSW_POOL_PGIDS slots of the shared table. */
+static _Atomic pid_t *my_pgids;
+/* Written to when a child dies (psw__procpool_set_cancel_fd). */
+static int cancel_fd = -1;
+
+void psw__procpool_track(pid_t pgid) {
+  for (int k = 0; my_pgids && k < PSW_POOL_PGIDS; k++) {
+    pid_t none = 0;
+    if (atomic_compare_exchange_strong(&my_pgids[k], &none, pgid))
+      return;
+  }
+}
+
+void psw__procpool_untrack(pid_t pgid) {
+  for (int k = 0; my_pgids && k < PSW_POOL_PGIDS; k++) {
+    pid_t mine = pgid;
+    if (atomic_compare_exchange_strong(&my_pgids[k], &mine, 0))
+      return;
+  }
+}
+
+void psw__procpool_set_cancel_fd(int fd) {
+  cancel_fd = fd;
+}
+
 /* The child: run, report through shared memory, and leave without running
  * the parent's atexit handlers (MPI's among them). Never returns. */
-static void child_main(struct psw_shm_group *g, int rank, psw_child_fn fn,
+static void child_main(struct psw_procpool *p, int rank, psw_child_fn fn,
                        void *arg, pid_t parent) {
+  struct psw_shm_group *g = p->g;
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) /* the parent died before prctl took effect */
     _exit(127);
+  if (p->pgids)
+    my_pgids = p->pgids + (size_t)p->started * PSW_POOL_PGIDS;
   atomic_store(&psw__shm_worker(g, rank)->state, PSW_W_RUNNING);
   int rc = fn(rank, arg);
   psw__shm_depart(g, rank, rc);
   fflush(NULL);
   _exit(0);
+}
+
+static size_t pgids_bytes(int count) {
+  return (size_t)count * PSW_POOL_PGIDS * sizeof(pid_t);
 }
 
 int psw__procpool_start(struct psw_procpool *p, struct psw_shm_group *g,
@@ -50,6 +84,11 @@ int psw__procpool_start(struct psw_procpool *p, struct psw_shm_group *g,
     psw__shm_abort(g, PSW_ERR_NOMEM);
     return PSW_ERR_NOMEM;
   }
+  /* Without the table (no memory) the models of a killed child are only
+   * what PR_SET_PDEATHSIG of their leaders reaches. */
+  void *t = mmap(NULL, pgids_bytes(count), PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  p->pgids = t == MAP_FAILED ? NULL : t;
   /* Unflushed stdio buffers would otherwise be written once per child. */
   fflush(NULL);
   pid_t parent = getpid();
@@ -57,7 +96,7 @@ int psw__procpool_start(struct psw_procpool *p, struct psw_shm_group *g,
     int rank = first + p->started;
     pid_t pid = fork();
     if (pid == 0)
-      child_main(g, rank, fn, arg, parent);
+      child_main(p, rank, fn, arg, parent);
     if (pid < 0) {
       PSW_ERROR("fork of worker %d: %s", rank, strerror(errno));
       psw__shm_abort(g, PSW_ERR_SYS);
@@ -88,6 +127,22 @@ static int child_ended(struct psw_shm_group *g, int rank, pid_t pid,
   return PSW_ERR_PEER_LOST;
 }
 
+/* Child k is gone without having left its region: what its models started
+ * goes too (their groups are pinned by the unreaped leaders or by their
+ * remaining members), and the survivors are told to cancel theirs. */
+static void child_lost(struct psw_procpool *p, int k) {
+  for (int j = 0; p->pgids && j < PSW_POOL_PGIDS; j++) {
+    pid_t pg = atomic_exchange(&p->pgids[(size_t)k * PSW_POOL_PGIDS + j], 0);
+    if (pg > 0)
+      kill(-pg, SIGKILL);
+  }
+  if (cancel_fd >= 0) {
+    char b = 1;
+    ssize_t w = write(cancel_fd, &b, 1);
+    (void)w; /* a full pipe is already readable */
+  }
+}
+
 /* Reap whatever has ended; returns how many children are still alive. */
 static int reap(struct psw_procpool *p, int *lost) {
   int alive = 0;
@@ -99,8 +154,10 @@ static int reap(struct psw_procpool *p, int *lost) {
     pid_t r = waitpid(c->pid, &status, WNOHANG);
     if (r == c->pid || (r < 0 && errno == ECHILD)) {
       c->alive = 0;
-      if (r == c->pid && child_ended(p->g, p->first + k, c->pid, status))
+      if (r == c->pid && child_ended(p->g, p->first + k, c->pid, status)) {
         *lost = 1;
+        child_lost(p, k);
+      }
       if (c->pidfd >= 0)
         close(c->pidfd);
       c->pidfd = -1;
@@ -156,5 +213,8 @@ int psw__procpool_supervise(struct psw_procpool *p) {
   }
   free(p->c);
   p->c = NULL;
+  if (p->pgids)
+    munmap((void *)p->pgids, pgids_bytes(p->count));
+  p->pgids = NULL;
   return lost ? PSW_ERR_PEER_LOST : 0;
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +43,9 @@ static const char run_help[] =
     "\n"
     "Exit codes: 0 every sample ok; 1 error (one-line reason on stderr);\n"
     "2 usage; 3 finished, some samples failed; 4 interrupted (SIGINT,\n"
-    "SIGTERM, SIGUSR1) after recording every finished sample: rerun with\n"
-    "--resume. PARSWEEP_LOG=info|debug shows more.\n";
+    "SIGTERM, SIGHUP, SIGALRM, SIGUSR1) after recording every finished\n"
+    "sample: rerun with --resume. SIGPIPE is ignored. PARSWEEP_LOG=info|debug\n"
+    "shows more.\n";
 
 static int usage_error(const char *msg, const char *arg) {
   return psw__cli_usage("run",
@@ -136,6 +138,11 @@ int psw__cmd_run(int argc, char **argv) {
   psw_sweep_opts_t o = {.workers = -1, .progress = PSW_PROGRESS_AUTO};
   const char *output = NULL;
   int force = 0, c;
+  /* A reader of our output that went away (`| head -1`) must not end the
+   * run, before its sweep, during it (the runner ignores it there too) or
+   * while the summary is printed: the exit code is the sweep's, and the
+   * lost lines are not written. */
+  signal(SIGPIPE, SIG_IGN);
   optind = 1;
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":o:b:j:qh", longopts, NULL)) != -1) {

@@ -239,6 +239,40 @@ static int intact_length(int fd, const char *path, const psw_spec_t *spec,
   return 0;
 }
 
+/* The journal at path, for appending: created exclusively (mode 0600: a
+ * file of this user only), else the one an interrupted run of this user
+ * left (--resume). Never through a symlink, never a file of another user
+ * or with other names (hard links): another user who can write beside
+ * the output must not make us write elsewhere. Returns the fd, or -1 with
+ * a one-line message in err. */
+static int open_own(const char *path, char *err, size_t errlen) {
+  int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd >= 0 || errno != EEXIST)
+    goto out;
+  if ((fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+    goto out;
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+      st.st_nlink == 1)
+    return fd;
+  close(fd);
+  snprintf(err, errlen,
+           "%s: not a journal of this user's (another user's file, a device "
+           "or a file with several names): refusing to write it; remove it",
+           path);
+  return -1;
+out:
+  if (fd < 0 && errno == ELOOP)
+    snprintf(err, errlen,
+             "%s: is a symbolic link (not made by parsweep): refusing to "
+             "write through it; remove it",
+             path);
+  else if (fd < 0)
+    snprintf(err, errlen, "%s: cannot create the journal: %s", path,
+             strerror(errno));
+  return fd;
+}
+
 int psw__journal_open(const char *output, int writer, const psw_spec_t *spec,
                       const uint8_t hash[16], psw_journal_t **out, char *err,
                       size_t errlen) {
@@ -265,12 +299,8 @@ int psw__journal_open(const char *output, int writer, const psw_spec_t *spec,
   pthread_cond_init(&j->wake, NULL);
   pthread_cond_init(&j->space, NULL);
   int rc = PSW_ERR_IO;
-  j->fd = open(j->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (j->fd < 0) {
-    snprintf(err, errlen, "%s: cannot create the journal: %s", j->path,
-             strerror(errno));
+  if ((j->fd = open_own(j->path, err, errlen)) < 0)
     goto fail;
-  }
   off_t len;
   if ((rc = intact_length(j->fd, j->path, spec, hash, &len, err, errlen)))
     goto fail;
@@ -398,9 +428,17 @@ static int bad_record(struct scan *s, const char *path, uint64_t k,
 }
 
 static int scan_file(struct scan *s, const char *path) {
-  FILE *f = fopen(path, "rbe");
+  /* Not through a symlink: what another user planted is not read. */
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
   if (!f) {
-    snprintf(s->err, s->errlen, "%s: %s", path, strerror(errno));
+    int e = errno;
+    if (fd >= 0)
+      close(fd);
+    snprintf(s->err, s->errlen, "%s: %s", path,
+             e == ELOOP ? "is a symbolic link (not made by parsweep): not "
+                          "read; remove it"
+                        : strerror(e));
     return PSW_ERR_IO;
   }
   s->stats->files++;

@@ -20,10 +20,28 @@ int psw__lock_output(const char *output, psw_lock_t *lk, char *err,
   /* The previous holder unlinks the file when it is done: if we locked a
    * file that is no longer at the path, lock the new one instead. */
   for (int tries = 0; tries < 16; tries++) {
-    int fd = open(lk->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* Never through a symlink (another user's, planted beside a shared
+     * output: a dangling one would create its target), never truncated:
+     * the lock file is only ever locked and, by its holder, unlinked. */
+    int fd = open(lk->path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
-      snprintf(err, errlen, "%s: cannot create the lock file: %s", lk->path,
-               strerror(errno));
+      if (errno == ELOOP)
+        snprintf(err, errlen,
+                 "%s: is a symbolic link (not made by parsweep): refusing to "
+                 "lock through it; remove it",
+                 lk->path);
+      else
+        snprintf(err, errlen, "%s: cannot create the lock file: %s", lk->path,
+                 strerror(errno));
+      break;
+    }
+    struct stat own;
+    if (fstat(fd, &own) != 0 || !S_ISREG(own.st_mode)) {
+      snprintf(err, errlen,
+               "%s: not a regular file (not made by parsweep): refusing to "
+               "lock it; remove it",
+               lk->path);
+      close(fd);
       break;
     }
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};

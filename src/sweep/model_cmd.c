@@ -553,12 +553,10 @@ static int supervise(psw_cmd_t *c, pid_t pid, int rfd, int cancel_fd,
      * that kept stdout, a grandchild that ignored SIGTERM) goes now, while
      * the unreaped leader still pins the group id. */
     kill(-pid, SIGKILL);
-    pid_t w;
-    do
-      w = waitpid(pid, &r->wstatus, 0);
-    while (w < 0 && errno == EINTR);
-    if (w < 0)
+    if (psw__spawn_reap(pid, &r->wstatus) < 0)
       r->gone = 1;
+  } else {
+    psw__spawn_reap(pid, NULL); /* forgets its group; nothing to wait for */
   }
   return sys_err;
 }

@@ -97,8 +97,7 @@ static int stop_host(psw_host_t *h) {
   }
   kill(-h->pid, SIGKILL);
   int st = 0;
-  while (waitpid(h->pid, &st, 0) < 0 && errno == EINTR)
-    ;
+  psw__spawn_reap(h->pid, &st);
   close(h->fd);
   h->fd = -1;
   h->pid = 0;

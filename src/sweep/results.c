@@ -222,20 +222,19 @@ int psw__results_create_with(const char *path, const char *given_tmp,
   rc = alloc_buffer(r, meta->buffer_rows);
   if (rc)
     goto out;
-  if (given_tmp) { /* another process of an MPI-IO group made it */
-    r->member = 1;
-    if (!(r->tmp = strdup(given_tmp)))
-      goto out;
-  } else if ((rc = psw__results_make_tmp(r))) {
-    goto out;
-  }
-  rc = PSW_ERR_IO;
   /* HDF5 keeps freed blocks on free lists per block size, without limit by
    * default; the sizes of our selections vary from flush to flush, so the
    * lists would grow with the number of flushes (with N). Cap them. */
   H5set_free_list_limits(1 << 20, 1 << 18, 1 << 20, 1 << 18, 1 << 20, 1 << 18);
-  /* TRUNC over the empty file make_tmp reserved for us. */
-  r->file = H5Fcreate(r->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  if (given_tmp) { /* another process of an MPI-IO group made it */
+    r->member = 1;
+    if (!(r->tmp = strdup(given_tmp)))
+      goto out;
+    r->file = H5Fcreate(r->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  } else if ((rc = psw__results_make_tmp(r, fapl))) {
+    goto out; /* created exclusively, or r->err says why */
+  }
+  rc = PSW_ERR_IO;
   if (r->file < 0) {
     psw__h5_errf(r->err, sizeof r->err, "%s: cannot create", r->tmp);
     goto out;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "parsweep/error.h"
+#include "results_h5.h"
 #include "results_impl.h"
 
 /* Stale temporaries of killed runs may hold our pid (containers reuse
@@ -59,7 +60,7 @@ int psw__results_adopt_tmp(psw_results_t *r) {
   return split(r->path, &r->dir, &base) < 0 ? PSW_ERR_NOMEM : 0;
 }
 
-int psw__results_make_tmp(psw_results_t *r) {
+int psw__results_make_tmp(psw_results_t *r, hid_t fapl) {
   const char *base;
   char *name = NULL;
   size_t len;
@@ -76,24 +77,38 @@ int psw__results_make_tmp(psw_results_t *r) {
     goto out;
   rc = PSW_ERR_IO;
   for (int k = 0; k < TMP_TRIES; k++) {
-    int fd;
     if (k == 0)
       snprintf(name, len, "%s/.%s.tmp.%ld", r->dir, base, (long)getpid());
     else
       snprintf(name, len, "%s/.%s.tmp.%ld.%d", r->dir, base, (long)getpid(), k);
-    fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-      close(fd);
+    /* A name that is taken (by anything: a file, a symlink, a FIFO) is
+     * passed over without being opened: HDF5 opens an existing name before
+     * it creates. */
+    struct stat st;
+    if (lstat(name, &st) == 0)
+      continue;
+    if (errno != ENOENT) {
+      psw__results_errf(r->err, sizeof r->err, "%s: cannot create: %s", name,
+                        strerror(errno));
+      goto out;
+    }
+    r->file = H5Fcreate(name, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
+    if (r->file >= 0) {
       r->tmp = name; /* only now ours to remove */
       name = NULL;
       rc = 0;
       goto out;
     }
-    if (errno != EEXIST)
-      break;
+    /* Taken since lstat (a race with another user): try the next name. */
+    if (lstat(name, &st) == 0)
+      continue;
+    psw__h5_errf(r->err, sizeof r->err, "%s: cannot create", name);
+    goto out;
   }
-  psw__results_errf(r->err, sizeof r->err, "%s: cannot create: %s", name,
-                    strerror(errno));
+  psw__results_errf(r->err, sizeof r->err,
+                    "%s: cannot create a temporary file beside it: %d names "
+                    "taken",
+                    r->path, TMP_TRIES);
 out:
   free(name);
   return rc;

@@ -93,10 +93,13 @@ int psw__results_finish_ex(psw_results_t *r, int completed,
  * PSW_ERR_IO with r->err set; on error r->broken is set. */
 int psw__results_flush(psw_results_t *r);
 
-/* The temporary name beside `path`: ".<base>.tmp.<pid>[.<k>]", created
- * exclusively with mode 0644 (before umask) so that two runs never share
- * it. Fills r->tmp and r->dir. Returns 0, PSW_ERR_IO or PSW_ERR_NOMEM. */
-int psw__results_make_tmp(psw_results_t *r);
+/* Create the temporary HDF5 file beside `path`, ".<base>.tmp.<pid>[.<k>]",
+ * exclusively (H5F_ACC_EXCL: O_CREAT|O_EXCL, which never follows a
+ * symlink another user planted at that name), mode 0666 less the umask,
+ * with file access list fapl: two runs never share it, and nothing is
+ * written through a name that is not ours. Fills r->file, r->tmp and
+ * r->dir. Returns 0, PSW_ERR_IO (r->err says why) or PSW_ERR_NOMEM. */
+int psw__results_make_tmp(psw_results_t *r, hid_t fapl);
 
 /* Rank 0 of an MPI-IO group: the temporary file given to create_with is
  * its own (it renames or removes it). Returns 0 or PSW_ERR_NOMEM. */

@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "backends/procpool.h"
 #include "internal.h"
 #include "parsweep.h"
 #include "sweep/design.h"
@@ -40,6 +41,7 @@ struct shared {
   _Atomic int stats_set;   /* stats written (by one worker) */
   _Atomic int not_started; /* a stop while copying earlier rows: err says */
   psw_sweep_stats_t stats;
+  char tmp[4096]; /* the root's temporary results file (clean_after_root) */
 };
 
 /* One row as it travels from a worker to the root. */
@@ -102,12 +104,16 @@ static volatile sig_atomic_t signals_seen;
  * samples running finish and are recorded. SIGTERM, or a second SIGINT,
  * also cancels the running commands (their samples stay "not run", to be
  * done on --resume), so that the run ends before a batch system's SIGKILL.
- * Only async-signal-safe calls here. */
+ * SIGHUP (the terminal closed, or a hang-up sent by hand) and SIGALRM (an
+ * alarm or `timeout -s ALRM`) are stops of the same kind as SIGTERM: their
+ * default action would kill the run without its file. Only
+ * async-signal-safe calls here. */
 static void on_signal(int sig) {
   int saved = errno;
   if (stop_flag)
     atomic_fetch_or(stop_flag, 1);
-  int cancel = sig == SIGTERM || (sig == SIGINT && signals_seen++);
+  int cancel = sig == SIGTERM || sig == SIGHUP || sig == SIGALRM ||
+               (sig == SIGINT && signals_seen++);
   /* The elastic head passes a cancel on to its workers. */
   if (cancel && stop_flag)
     atomic_fetch_or(stop_flag, PSW_STOP_CANCEL);
@@ -429,6 +435,9 @@ static int root_begin(psw_ctx_t *ctx, struct root *r) {
   else if (!rc)
     rc = psw__results_create(run->o->output, run->spec, &meta, &r->res, err,
                              sizeof err);
+  if (!rc && !r->per_node)
+    snprintf(run->sh->tmp, sizeof run->sh->tmp, "%s",
+             psw__results_tmp_path(r->res));
   /* Each writer its own journal: under MPI-IO, named by its rank. */
   if (!rc)
     rc = psw__journal_open(run->o->output, r->per_node ? psw_rank(ctx) : 0,
@@ -757,26 +766,52 @@ static void run_fini(struct run *run) {
   }
 }
 
+/* After a failed region: a root worker that was killed (a fork worker)
+ * left its temporary results file and the lock file. The supervising
+ * process removes them, under the lock taken again: while another run
+ * holds it, they are not ours to touch. (A root that ended normally has
+ * removed or renamed its file already.) */
+static void clean_after_root(struct run *run) {
+  if (!run->sh->tmp[0] || access(run->sh->tmp, F_OK) != 0)
+    return;
+  psw_lock_t lk = {.fd = -1};
+  char err[512] = "";
+  if (psw__lock_output(run->o->output, &lk, err, sizeof err))
+    return;
+  if (unlink(run->sh->tmp) == 0)
+    psw_log(PSW_LOG_INFO, "%s: removed the killed root worker's %s",
+            run->o->output, run->sh->tmp);
+  psw__unlock_output(&lk);
+}
+
 /* psw_parallel(region) with the run's signal handlers installed.
  * Dispositions are inherited by fork workers: one handler everywhere,
  * setting the shared stop flag. Model commands run in process groups of
- * their own, so a terminal's ^C reaches parsweep, not them. */
-enum { NSIGS = 3 };
-static const int stop_sigs[NSIGS] = {SIGINT, SIGTERM, SIGUSR1};
+ * their own, so a terminal's ^C (or its hang-up) reaches parsweep, not
+ * them; parsweep cancels them. SIGPIPE is ignored: a reader of our stderr
+ * that went away (`parsweep run ... 2>&1 | head -1`) must not end the run;
+ * the lost log lines are simply not written (the models get SIGPIPE's
+ * default back, psw__spawn). */
+enum { NSIGS = 6 };
+static const int stop_sigs[NSIGS] = {SIGINT, SIGTERM, SIGUSR1,
+                                     SIGHUP, SIGALRM, SIGPIPE};
 
 /* The run's handlers, from the resume scan (which can take minutes for
  * 10^9 recorded samples) to the end of the region; old[] keeps the
  * caller's for release_stops. */
 static void catch_stops(struct run *run, struct sigaction old[NSIGS]) {
-  struct sigaction sa;
+  struct sigaction sa, ign;
+  const int *sigs = stop_sigs;
   stop_flag = &run->sh->stop;
   cancel_wfd = run->cancel_wfd;
   signals_seen = 0;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
+  memset(&ign, 0, sizeof ign);
+  ign.sa_handler = SIG_IGN;
   for (int k = 0; k < NSIGS; k++)
-    sigaction(stop_sigs[k], &sa, &old[k]);
+    sigaction(sigs[k], sigs[k] == SIGPIPE ? &ign : &sa, &old[k]);
 }
 
 static void release_stops(const struct sigaction old[NSIGS]) {
@@ -789,9 +824,14 @@ static void release_stops(const struct sigaction old[NSIGS]) {
 static int run_region(psw_manager_t *mgr, struct run *run, double *wall) {
   struct sigaction old[NSIGS];
   catch_stops(run, old);
+  /* A fork worker whose supervisor sees a sibling die is told through the
+   * cancel pipe, like a SIGTERM: its models are cancelled (recorded not
+   * run) and it leaves at once, cleaning up (backends/procpool.c). */
+  psw__procpool_set_cancel_fd(run->cancel_wfd);
   double t0 = psw__mono_now();
   int rc = psw_parallel(mgr, region, run);
   *wall = psw__mono_now() - t0;
+  psw__procpool_set_cancel_fd(-1);
   release_stops(old);
   return rc;
 }
@@ -928,6 +968,8 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
 
   double wall;
   rc = run_region(mgr, &run, &wall);
+  if (rc)
+    clean_after_root(&run);
   if (atomic_load(&run.sh->not_started) && !atomic_load(&run.sh->failed)) {
     /* Stopped while the earlier rows were being copied: the output and the
      * journals are as they were. */

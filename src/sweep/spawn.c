@@ -8,9 +8,12 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "backends/procpool.h"
 
 /* fd onto target; a no-op dup2 when equal would keep FD_CLOEXEC. */
 static int place(int fd, int target) {
@@ -23,14 +26,21 @@ static int place(int fd, int target) {
  * allocating. Failures go to err_w as an errno value. */
 static _Noreturn void child(const char *path, char *const *argv,
                             char *const *envp, int out_fd, int pass_fd,
-                            int err_w) {
+                            int err_w, pid_t parent) {
   struct sigaction dfl = {.sa_handler = SIG_DFL}, ign = {.sa_handler = SIG_IGN};
   for (int s = 1; s < NSIG; s++)
     sigaction(s, s == SIGUSR1 ? &ign : &dfl, NULL); /* EINVAL: fine */
+  int fd;
+  /* The model dies with its worker (a fork worker killed, or parsweep
+   * killed as a whole): its own group is out of reach of the signals that
+   * end the worker. Set while every signal is still blocked, and checked
+   * against the parent killed before it took effect. The rest of the
+   * group is the supervisor's (psw__procpool_track). */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+    goto fail;
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
-  int fd;
   if (setpgid(0, 0) != 0)
     goto fail;
   /* The error pipe must not land on 0, 1 or 3 (it stays close-on-exec). */
@@ -82,10 +92,11 @@ int psw__spawn(const char *path, char *const *argv, char *const *envp,
    * reset them (the child then unblocks). */
   sigset_t all, old;
   sigfillset(&all);
+  pid_t self = getpid();
   pthread_sigmask(SIG_SETMASK, &all, &old);
   pid_t p = vfork();
   if (p == 0)
-    child(path, argv, envp, out_fd, pass_fd, ep[1]);
+    child(path, argv, envp, out_fd, pass_fd, ep[1], self);
   int fork_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (p < 0) {
@@ -105,6 +116,18 @@ int psw__spawn(const char *path, char *const *argv, char *const *envp,
       ;
     return e ? e : EIO;
   }
+  /* Its group id is the pid: recorded for the supervisor of a fork
+   * worker, until psw__spawn_reap. */
+  psw__procpool_track(p);
   *pid = p;
   return 0;
+}
+
+pid_t psw__spawn_reap(pid_t pid, int *status) {
+  psw__procpool_untrack(pid);
+  pid_t w;
+  do
+    w = waitpid(pid, status, 0);
+  while (w < 0 && errno == EINTR);
+  return w;
 }

@@ -22,4 +22,15 @@
 int psw__spawn(const char *path, char *const *argv, char *const *envp,
                int out_fd, int pass_fd, pid_t *pid);
 
+/* The child also dies with the thread that started it (PR_SET_PDEATHSIG,
+ * SIGKILL): a model never outlives its worker. Only its leader, though:
+ * in a fork worker the group id is also recorded for the supervisor
+ * (backends/procpool.h), which kills the whole group if the worker dies.
+ * So every child of psw__spawn is reaped with psw__spawn_reap (after its
+ * group has been killed, while the unreaped leader still pins the group
+ * id), never with waitpid directly: a recorded group id left behind could
+ * later name an unrelated group. Returns waitpid's result (EINTR retried);
+ * *status may be NULL. */
+pid_t psw__spawn_reap(pid_t pid, int *status);
+
 #endif /* PSW_SWEEP_SPAWN_H */
