@@ -22,6 +22,9 @@
 
 enum { MS_CONNECTED, MS_IDLE, MS_REGION, MS_GONE };
 
+/* After a cancel, seconds a worker has to return its chunk. */
+#define CANCEL_WAIT_S 5.0
+
 /* Records of one chunk travel in one message: at most this many bytes. */
 #define CHUNK_BYTES (4u << 20)
 
@@ -63,7 +66,8 @@ struct hloop {
   int workers;     /* in the loop, as of the last pass over the members */
   size_t nq, qcap;
   int rc;
-  int stop_sent; /* the stop forwarded to the workers: 0, 1 drain, 2 cancel */
+  int stop_sent;   /* the stop forwarded to the workers: 0, 1 drain, 2 cancel */
+  double cancel_t; /* when the cancel was sent */
 };
 
 struct psw_ehead {
@@ -192,9 +196,17 @@ static void forward_stop(struct psw_ehead *h, struct hloop *lp) {
   int v = lp->L->opts.stop ? __atomic_load_n(lp->L->opts.stop, __ATOMIC_RELAXED)
                            : 0;
   int level = !v ? 0 : (v & PSW_STOP_CANCEL) ? 2 : 1;
-  if (level <= lp->stop_sent)
+  if (level <= lp->stop_sent) {
+    /* A task that ignores its cancellation (a plugin run without
+     * isolation) must not hold the head: the model's grace is 1 s. */
+    if (lp->stop_sent == 2 && psw__mono_now() - lp->cancel_t > CANCEL_WAIT_S)
+      for (int i = 0; i < h->nmem; i++)
+        if (h->mem[i]->busy && h->mem[i]->state == MS_REGION)
+          lose(h, h->mem[i], "its task did not end when cancelled", 0);
     return;
+  }
   lp->stop_sent = level;
+  lp->cancel_t = psw__mono_now();
   struct psw_emsg hd = {.type = EM_STOP,
                         .loop = lp->no,
                         .kind = level == 2 ? STOP_CANCEL : STOP_DRAIN};
