@@ -249,12 +249,10 @@ static int stop(psw_srv_t *s, int term_first) {
   if (!s->gone) {
     /* The leader (a zombie at worst) still pins the group id. */
     kill(-s->pid, SIGKILL);
-    pid_t w;
-    do
-      w = waitpid(s->pid, &st, 0);
-    while (w < 0 && errno == EINTR);
-    if (w < 0)
+    if (psw__spawn_reap(s->pid, &st) < 0)
       st = -1;
+  } else {
+    psw__spawn_reap(s->pid, NULL); /* forgets its group; nothing to wait */
   }
   if (s->pidfd >= 0)
     close(s->pidfd);
@@ -289,6 +287,8 @@ enum io {
 };
 
 static int find_line(psw_srv_t *s, size_t from, size_t *line_len) {
+  if (from >= s->in_len)
+    return 0;
   char *nl = memchr(s->in + from, '\n', s->in_len - from);
   if (!nl)
     return 0;

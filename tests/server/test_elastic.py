@@ -49,9 +49,9 @@ def test(args, tmp):
         check(builds(log) == [], "the head started a server")
         ws = [start(args, tmp, ["worker", "--connect", ep, "-j", "2"], f"w{k}") for k in range(2)]
         try:
-            head.wait(timeout=120)
+            head.wait(timeout=90)
             for w in ws:
-                w.wait(timeout=60)
+                w.wait(timeout=30)
         finally:
             for p in [head] + ws:
                 if p.poll() is None:
