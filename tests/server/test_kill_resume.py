@@ -14,10 +14,15 @@ sample).
    exact; no sample journaled at a kill was evaluated again (by the
    server's own evaluation log), every sample was evaluated; nothing is
    left beside the output and no server is running.
+5. SIGUSR1 (the walltime warning) with 0.5 s samples: the samples running
+   finish and are recorded (exactly those the server evaluated), exit 4,
+   no server left; --resume evaluates each of the others once.
 """
 import os
 import signal
 import time
+
+import numpy as np
 
 from clitest import check, describe, read_results, run, step
 from faultlib import journal_indices, kill_session, leftovers, recorded, start, wait_for
@@ -82,6 +87,28 @@ def test(args, tmp):
         check(not none_alive(server_pids(log)), "a server is still running")
         print(f"   {len(evals(log))} evaluations for {n} samples over 3 runs (2 killed), "
               f"{len(builds(log))} server starts")
+
+
+    with step("SIGUSR1 (drain): the running samples finish and are recorded, exit 4; --resume completes"):
+        spec, log = server_spec(tmp, [args.server], "timeout: 30", name="u.yaml")
+        out = os.path.join(tmp, "u.h5")
+        cmd = ["run", spec, "-o", out, "-b", "fork", "-j", "2", "-q"]
+        p = start(args, tmp, cmd, env={"PSW_TEST_SERVER_EVAL_SLEEP": "0.5"})
+        wait_for(lambda: len(builds(log)) == 2, "two servers", proc=p)
+        time.sleep(0.3)  # both are inside their first 0.5 s sample
+        p.send_signal(signal.SIGUSR1)
+        _, err = p.communicate(timeout=30)
+        check(p.returncode == 4, f"exit {p.returncode}, expected 4: {err.decode()[-1000:]}")
+        done = evals(log)
+        check(len(done) >= 2, f"only {len(done)} samples finished after the drain")
+        r = read_results(out)
+        check(set(np.flatnonzero(r["status"] != 0).tolist()) == set(done),
+              f"recorded {np.flatnonzero(r['status'] != 0).tolist()}, evaluated {done}")
+        check(not none_alive(server_pids(log)), "a server outlived the drained run")
+        p, _ = run(args, cmd + ["--resume"], tmp)
+        check(p.returncode == 0, describe(p))
+        check(sorted(evals(log)) == list(range(n)), "--resume: not every sample evaluated exactly once")
+        check_values(read_results(out), "after the drain and --resume")
 
 
 if __name__ == "__main__":
