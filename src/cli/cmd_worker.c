@@ -35,8 +35,11 @@ static const char worker_help[] =
     "      --wait S         seconds to wait for FILE to appear (default 60)\n"
     "  -h, --help           this text\n"
     "\n"
-    "Exit codes: 0 the sweep ended; 1 error (one-line reason on stderr);\n"
-    "2 usage; 4 stopped by a signal (its samples went back to the head).\n";
+    "Exit codes: 0 the sweep ended (or the head was stopped); 1 error\n"
+    "(one-line reason on stderr: e.g. the head was lost, or it declared\n"
+    "this worker lost after a stall); 2 usage; 4 stopped by a signal, or\n"
+    "its model cancelled because the head was (its samples went back to\n"
+    "the head).\n";
 
 static const char synopsis[] = "--connect FILE.h5.endpoint [-j N] [--wait S]";
 
