@@ -13,7 +13,7 @@ outright (docs/reliability.md, "Hostile input, signals and tampered files").
    samples recorded and the cancelled ones not run; one --resume completes
    the sweep with every sample evaluated exactly once.
 3. SIGALRM to parsweep alone: the same.
-4. SIGHUP with plugin hosts (isolate: true) stuck in a sample: exit 4, no
+4. SIGHUP with plugin hosts (isolate: true) in 60 s samples: exit 4, no
    host left.
 """
 import os
@@ -160,19 +160,17 @@ def test(args, tmp):
     stop_case(args, tmp, "sighup", lambda p: os.killpg(p.pid, signal.SIGHUP))
     stop_case(args, tmp, "sigalrm", lambda p: os.kill(p.pid, signal.SIGALRM))
 
-    with step("SIGHUP with plugin hosts stuck in samples: exit 4, no host left"):
+    with step("SIGHUP with plugin hosts in 60 s samples: exit 4, no host left"):
         d = os.path.join(tmp, "hosts")
         os.mkdir(d)
         spec = write(os.path.join(d, "p.yaml"), build_spec(
             "hosts", [("a", f"{{type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: {N}}}")],
             ["y"], plugin=args.plugin))
         out = os.path.join(d, "r.h5")
-        log = os.path.join(d, "evals")
-        hang = ",".join(f"hang:{k}" for k in range(FAST, N))
+        # Every sample sleeps 60 s (nanosleep: no CPU burnt while waiting).
         p = start(args, d, ["run", spec, "-o", out, "-b", "fork", "-j", "2", "-q"],
-                  env={"PSW_FAULT": hang, "PSW_FAULT_LOG": log})
-        wait_for(lambda: len(evals(log)) >= FAST and len(host_pids(spec)) >= 2,
-                 "two hosts in a hanging sample", proc=p)
+                  env={"PSW_FAULT_SLEEP": "60"})
+        wait_for(lambda: len(host_pids(spec)) >= 2, "two hosts in a sample", proc=p)
         time.sleep(0.3)
         hosts = host_pids(spec)
         os.killpg(p.pid, signal.SIGHUP)
