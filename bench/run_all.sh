@@ -86,6 +86,11 @@ if [ -x "$build/src/cli/parsweep" ] && [ -e "$b/libtrivial_plugin.so" ]; then
     failed=1
 fi
 
+if [ -x "$build/src/cli/parsweep" ]; then # B9, B10: Python server models
+  run B9_B10.server_model $py "$src/bench/server_model.py" \
+    "$(realpath "$build/src/cli/parsweep")" $smoke
+fi
+
 echo "=== summary (ratios: how many times better than the baseline; B5: time / MPI's; B7: wall / ideal)"
 printf '%-4s %-50s %10s %8s %s\n' row comparison ratio target met
 cat "$logdir"/*.log | grep '^SUMMARY|' |
