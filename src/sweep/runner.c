@@ -438,12 +438,14 @@ static int root_begin(psw_ctx_t *ctx, struct root *r) {
   if (!rc && !r->per_node)
     snprintf(run->sh->tmp, sizeof run->sh->tmp, "%s",
              psw__results_tmp_path(r->res));
+  /* The earlier rows first: a stop during that copy (long for 10^9 rows)
+   * leaves no new journal behind (journals are only read by it). */
+  if (!rc && run->done && psw_is_root(ctx))
+    rc = copy_recorded(r, err, sizeof err);
   /* Each writer its own journal: under MPI-IO, named by its rank. */
   if (!rc)
     rc = psw__journal_open(run->o->output, r->per_node ? psw_rank(ctx) : 0,
                            run->spec, run->hash, &r->journal, err, sizeof err);
-  if (!rc && run->done && psw_is_root(ctx))
-    rc = copy_recorded(r, err, sizeof err);
   if (rc == PSW_ERR_INTERRUPTED) { /* a stop before anything ran */
     snprintf(run->sh->err, sizeof run->sh->err, "%s", err);
     atomic_store(&run->sh->not_started, 1);
