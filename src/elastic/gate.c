@@ -18,7 +18,9 @@
 #include "elastic/elastic.h"
 
 #define MONITOR "inproc://psw-elastic-head-monitor"
-/* Peers remembered between a connection's accept and its end. */
+/* Peers remembered between a connection's accept and its end: the last
+ * ones accepted (a failed handshake ends soon after its accept; thousands
+ * of healthy workers stay connected and are overwritten). */
 #define PEERS 64
 
 struct peer {
@@ -33,6 +35,7 @@ struct psw_egate {
   atomic_int stop;
   uint8_t key[32];
   struct peer peers[PEERS];
+  unsigned next;  /* the slot of the next accept */
   int failed;     /* a handshake failed: the next disconnection says who */
   char last[256]; /* the last refused address, since last_t: count */
   double last_t;
@@ -98,11 +101,33 @@ static void zap_answer(struct psw_egate *g) {
   zmq_send(g->zap, "", 0, 0);
 }
 
+/* The latest accepted connection with descriptor fd (descriptors are
+ * reused). */
 static struct peer *peer_of(struct psw_egate *g, int fd) {
-  for (int i = 0; i < PEERS; i++)
-    if (g->peers[i].fd == fd)
-      return &g->peers[i];
+  for (unsigned k = 1; k <= PEERS; k++) {
+    struct peer *p = &g->peers[(g->next - k) % PEERS];
+    if (p->fd == fd)
+      return p;
+  }
   return NULL;
+}
+
+/* The IP address of the peer of a connection just accepted. */
+static void peer_address(int fd, char *out, size_t len) {
+  struct sockaddr_storage sa;
+  socklen_t sl = sizeof sa;
+  const void *ip = NULL;
+  memset(&sa, 0, sizeof sa);
+  snprintf(out, len, "an unknown address");
+  if (getpeername(fd, (struct sockaddr *)&sa, &sl) != 0)
+    return;
+  if (sa.ss_family == AF_INET)
+    ip = &((const struct sockaddr_in *)(const void *)&sa)->sin_addr;
+  else if (sa.ss_family == AF_INET6)
+    ip = &((const struct sockaddr_in6 *)(const void *)&sa)->sin6_addr;
+  char buf[INET6_ADDRSTRLEN];
+  if (ip && inet_ntop(sa.ss_family, ip, buf, sizeof buf))
+    snprintf(out, len, "%s", buf);
 }
 
 /* One monitor event. libzmq (one I/O thread) reports a failed handshake
@@ -121,25 +146,9 @@ static void mon_event(struct psw_egate *g) {
   memcpy(&event, ev, 2);
   memcpy(&value, ev + 2, 4);
   if (event == ZMQ_EVENT_ACCEPTED) {
-    struct peer *p = peer_of(g, -1);
-    struct sockaddr_storage sa;
-    socklen_t sl = sizeof sa;
-    if (!p)
-      return;
+    struct peer *p = &g->peers[g->next++ % PEERS];
     p->fd = (int)value;
-    snprintf(p->addr, sizeof p->addr, "an unknown address");
-    if (getpeername((int)value, (struct sockaddr *)&sa, &sl) == 0 &&
-        sa.ss_family == AF_INET) {
-      const struct sockaddr_in *in = (const void *)&sa;
-      char ip[INET_ADDRSTRLEN];
-      if (inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip))
-        snprintf(p->addr, sizeof p->addr, "%s", ip);
-    } else if (sa.ss_family == AF_INET6) {
-      const struct sockaddr_in6 *in6 = (const void *)&sa;
-      char ip[INET6_ADDRSTRLEN];
-      if (inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip))
-        snprintf(p->addr, sizeof p->addr, "%s", ip);
-    }
+    peer_address((int)value, p->addr, sizeof p->addr);
   } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
     g->failed = value == ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC;
   } else if (event == ZMQ_EVENT_DISCONNECTED) {
