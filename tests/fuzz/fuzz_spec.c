@@ -35,7 +35,10 @@ static void check_spec(const psw_spec_t *s) {
   REQUIRE(s->path && s->text && s->output);
   REQUIRE(s->nparams > 0 && s->params);
   REQUIRE(s->noutputs > 0 && s->outputs);
-  REQUIRE(!s->command != !s->plugin); /* exactly one model kind */
+  /* exactly one model kind, a server with its argv */
+  REQUIRE(!!s->command + !!s->plugin + !!s->server == 1);
+  REQUIRE(!s->server || (s->server_argc > 0 && s->server[0][0]));
+  REQUIRE(s->init_timeout >= 0);
   REQUIRE(s->total > 0);
   uint64_t grid_total = 1;
   for (size_t j = 0; j < s->nparams; j++) {
