@@ -166,3 +166,12 @@ def leftovers(tmp, out):
     for nothing)."""
     base = os.path.basename(out)
     return sorted(x for x in os.listdir(tmp) if x.startswith(f".{base}."))
+
+
+def alive(pid):
+    """pid exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -24,18 +24,10 @@ import time
 import numpy as np
 
 from clitest import build_spec, check, describe, main, read_results, run, step, write
-from faultlib import check_complete, evals, leftovers, sh_spec, start, wait_for
+from faultlib import alive, check_complete, evals, leftovers, sh_spec, start, wait_for
 
 N = 8
 FAST = 2  # samples 0 and 1 finish at once; the others wait while `slow` exists
-
-
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def pids(path, kind=None):
@@ -139,6 +131,22 @@ def host_pids(spec):
     return out
 
 
+def hosts_running(args, tmp):
+    """A fork run with 2 workers whose plugin hosts (isolate: true) are both
+    in a 60 s sample (nanosleep: no CPU burnt); returns (its directory, the
+    spec, the process, the hosts' pids)."""
+    d = os.path.join(tmp, "hosts")
+    os.mkdir(d)
+    spec = write(os.path.join(d, "p.yaml"), build_spec(
+        "hosts", [("a", f"{{type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: {N}}}")],
+        ["y"], plugin=args.plugin))
+    p = start(args, d, ["run", spec, "-o", os.path.join(d, "r.h5"), "-b", "fork", "-j", "2", "-q"],
+              env={"PSW_FAULT_SLEEP": "60"})
+    wait_for(lambda: len(host_pids(spec)) >= 2, "two hosts in a sample", proc=p)
+    time.sleep(0.3)  # both inside their first sample
+    return d, spec, p, host_pids(spec)
+
+
 def test(args, tmp):
     with step("SIGPIPE: `run ... 2>&1 | head -1` completes, results.h5 complete"):
         d = os.path.join(tmp, "pipe")
@@ -161,18 +169,8 @@ def test(args, tmp):
     stop_case(args, tmp, "sigalrm", lambda p: os.kill(p.pid, signal.SIGALRM))
 
     with step("SIGHUP with plugin hosts in 60 s samples: exit 4, no host left"):
-        d = os.path.join(tmp, "hosts")
-        os.mkdir(d)
-        spec = write(os.path.join(d, "p.yaml"), build_spec(
-            "hosts", [("a", f"{{type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: {N}}}")],
-            ["y"], plugin=args.plugin))
+        d, spec, p, hosts = hosts_running(args, tmp)
         out = os.path.join(d, "r.h5")
-        # Every sample sleeps 60 s (nanosleep: no CPU burnt while waiting).
-        p = start(args, d, ["run", spec, "-o", out, "-b", "fork", "-j", "2", "-q"],
-                  env={"PSW_FAULT_SLEEP": "60"})
-        wait_for(lambda: len(host_pids(spec)) >= 2, "two hosts in a sample", proc=p)
-        time.sleep(0.3)
-        hosts = host_pids(spec)
         os.killpg(p.pid, signal.SIGHUP)
         left = finish(p, hosts)
         check(p.returncode == 4, "expected exit 4: " + describe(p))

@@ -19,9 +19,9 @@ import os
 import signal
 import time
 
-from clitest import build_spec, check, describe, main, step, write
+from clitest import check, describe, main, step, write
 from faultlib import descendants, leftovers, sh_spec, start, wait_for
-from test_signals import N, alive, finish, host_pids, pids, resume_completes
+from test_signals import N, finish, host_pids, hosts_running, pids, resume_completes
 
 
 
@@ -80,16 +80,7 @@ def test(args, tmp):
     command_case(args, tmp, "root_worker", lambda ws: ws[0])
 
     with step("plugin hosts in 60 s samples: no host of any worker left"):
-        d = os.path.join(tmp, "hosts")
-        os.mkdir(d)
-        spec = write(os.path.join(d, "p.yaml"), build_spec(
-            "hosts", [("a", f"{{type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: {N}}}")],
-            ["y"], plugin=args.plugin))
-        p = start(args, d, ["run", spec, "-o", os.path.join(d, "r.h5"), "-b", "fork", "-j", "2",
-                            "-q"], env={"PSW_FAULT_SLEEP": "60"})
-        wait_for(lambda: len(host_pids(spec)) >= 2, "two hosts", proc=p)
-        time.sleep(0.3)  # both in their first sample
-        hosts = host_pids(spec)
+        d, spec, p, hosts = hosts_running(args, tmp)
         killed(args, d, p, workers(p.pid)[-1], hosts)
         check(not host_pids(spec), f"plugin hosts left: {host_pids(spec)}")
 
