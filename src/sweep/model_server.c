@@ -366,13 +366,15 @@ static int exchange(psw_srv_t *s, double deadline, int cancel_fd,
     int n = poll(pf, (nfds_t)np, psw__model_ms_until(wake, now));
     if (n < 0 && errno != EINTR)
       return IO_SYS;
-    if (n > 0 && ic >= 0 && pf[ic].revents)
-      return IO_CANCEL;
+    /* A reply that is there counts, even with the run being cancelled:
+     * the sample is finished and is recorded, not run again. */
     if (n > 0 && pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       int r = pump_in(s, line_len);
       if (r >= 0)
         return r;
     }
+    if (n > 0 && ic >= 0 && pf[ic].revents)
+      return IO_CANCEL;
     if ((ix >= 0 && n > 0 && pf[ix].revents) || (s->pidfd < 0 && n == 0)) {
       if (check_exited(s)) {
         /* Everything it wrote is in the socket already. */
