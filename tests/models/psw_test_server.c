@@ -25,7 +25,8 @@
  *   --exit=I:CODE exit CODE (no reply)     --segv=I     die of SIGSEGV
  *   --hang=I      sleep 60 s (past the timeout)
  *   --bad-index=I reply with index I+1     --short=I    one value too few
- *   --garbage=I   reply "hello"
+ *   --garbage=I   reply "hello"         --long=I     a 4 MiB reply line
+ * --hex replies with hex floats ("%a"), which the protocol accepts.
  * An ACTION given as --NAME=I@N applies only in the server started N-th
  * (counting the "build" lines of the log), so that a restarted server
  * behaves (e.g. --exit=5@1: only the first server dies at sample 5). */
@@ -45,7 +46,7 @@ static int fd = 3;
 static int argc_;
 static char **argv_;
 static const char *log_path;
-static int noise;
+static int noise, hex;
 static long build_no; /* this server's 1-based start number */
 
 static char *names[256]; /* params then outputs */
@@ -221,8 +222,10 @@ int main(int argc, char **argv) {
     fail("PARSWEEP_SERVER_FD is not set: run me as a parsweep server model");
   fd = atoi(e);
   log_path = opt("--log");
-  for (int i = 1; i < argc; i++)
+  for (int i = 1; i < argc; i++) {
     noise |= !strcmp(argv[i], "--noise");
+    hex |= !strcmp(argv[i], "--hex");
+  }
 
   char ln0[128];
   snprintf(ln0, sizeof ln0, "build %d %s\n", (int)getpid(),
@@ -301,6 +304,17 @@ int main(int argc, char **argv) {
                    idx, idx);
     } else if (action("--garbage", idx, NULL)) {
       n = snprintf(out, sizeof out, "hello\n");
+    } else if (action("--long", idx, NULL)) {
+      /* a reply past the protocol's 1 MiB, in pieces, never ending */
+      log_line("long\n");
+      char chunk[4096];
+      memset(chunk, '1', sizeof chunk);
+      snprintf(chunk, 32, "ok %lld ", idx);
+      chunk[strlen(chunk)] = '1';
+      for (int k = 0; k < 1024; k++)
+        write_all(fd, chunk, sizeof chunk);
+      say("\n");
+      continue;
     } else {
       int nan_ = action("--nan", idx, NULL),
           short_ = action("--short", idx, NULL);
@@ -314,8 +328,9 @@ int main(int argc, char **argv) {
                        names[np + k]);
           goto send;
         }
-        n +=
-            snprintf(out + n, sizeof out - (size_t)n, " %.17g", nan_ ? NAN : y);
+        /* --hex: C99 hex floats, which the protocol accepts too */
+        n += snprintf(out + n, sizeof out - (size_t)n, hex ? " %a" : " %.17g",
+                      nan_ ? NAN : y);
       }
       n += snprintf(out + n, sizeof out - (size_t)n, "\n");
     }

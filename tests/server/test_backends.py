@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """server.backends (issue 12, acceptance 1 and 5): a server model written
 without any helper (tests/models/psw_test_server.c), chatty on stdout and
-stderr, on serial, threads and fork (mpi, hybrid: server.mpi; elastic:
-server.elastic).
+stderr, on serial, threads (replying in hex floats) and fork (mpi, hybrid:
+server.mpi; elastic: server.elastic).
 
 Checked on each: exit 0; results.h5 read with h5py holds the grid and, for
 every sample, the formula recomputed here with numpy, bit for bit (a * b +
@@ -27,7 +27,9 @@ def test(args, tmp):
     n = grid()[0].size
     for k, (flags, workers) in enumerate(BACKENDS):
         with step(" ".join(flags)):
-            spec, log = server_spec(tmp, [args.server, "--noise"], "timeout: 30",
+            # threads: the replies in hex floats (%a), exact too
+            hexf = ["--hex"] if "threads" in flags else []
+            spec, log = server_spec(tmp, [args.server, "--noise"] + hexf, "timeout: 30",
                                     name=f"s{k}.yaml", outputs=["prod", "sum", "echo_a", "echo_b",
                                                                 "echo_c", "index", "worker"])
             out = f"{tmp}/r{k}.h5"

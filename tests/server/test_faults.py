@@ -4,12 +4,12 @@ server chatty on stdout and stderr (blank lines, "name=value" lines for
 the real output names, "ok 0 1 2 3" and "ready" lines), samples that the
 server reports as errors, that come back NaN, during which the server
 exits or dies of SIGSEGV, that hang past the timeout, and replies that
-break the protocol (another index, too few values, garbage).
+break the protocol (another index, too few values, garbage, a 4 MiB line).
 
 Each is recorded with SPEC §3.1's status and exit_code (error/NaN/protocol:
 failed 2, exit code 0; exit 7: crashed 4, 7; SIGSEGV: crashed 4, -11;
 hang: timed out 3, -15 after SIGTERM); every other sample is ok and
-exact; one new server per death (1 + 6), none otherwise; the run
+exact; one new server per death (1 + 7), none otherwise; the run
 exits 3; nothing is left running. Then retries: 1 with a server that dies
 at a sample only the first time: the retry (on a new server) is ok.
 """
@@ -29,8 +29,9 @@ FAULTS = {  # index: (option, status, exit_code)
     50: ("--bad-index=50", 2, 0),
     60: ("--short=60", 2, 0),
     70: ("--garbage=70", 2, 0),
+    80: ("--long=80", 2, 0),
 }
-DEATHS = 6  # exit, segv, hang, and the three protocol errors
+DEATHS = 7  # exit, segv, hang, and the four protocol errors
 
 
 def test(args, tmp):
@@ -58,7 +59,7 @@ def test(args, tmp):
         b = builds(log)
         check(len(b) == 1 + DEATHS, f"{len(b)} server starts, expected 1 + {DEATHS}")
         e = Counter(evals(log))
-        replied = set(range(n)) - {20, 30, 40}
+        replied = set(range(n)) - {20, 30, 40, 80}
         check(set(e) == replied and max(e.values()) == 1,
               f"evaluations: {sorted(set(range(n)) - set(e))} missing, "
               f"{[i for i, c in e.items() if c > 1]} repeated")
