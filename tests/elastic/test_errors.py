@@ -19,12 +19,12 @@ to start says so in one line, with the documented exit code (docs/cli.md).
 """
 import signal
 import os
-import shutil
 import socket
 import subprocess
 import time
 
 from clitest import build_spec, check, main, read_results, run, write
+from elastictest import other_plugin_worker, plugin_head_dir
 
 
 def popen(args, tmp, cmd, env=None):
@@ -87,28 +87,14 @@ def test(args, tmp):
     # directory does not exist for it: it was renamed after the head read
     # the spec and hashed its plugin).
     if args.plugin:
-        hd = os.path.join(tmp, "headdir")
-        os.mkdir(hd)
-        shutil.copy(args.plugin, os.path.join(hd, "libm.so"))
-        pspec = write(os.path.join(hd, "p.yaml"), build_spec(
-            "p", [("a", "{type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: 20}"),
-                  ("b", "{type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: 2}"),
-                  ("c", "{type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: 2}")],
-            ["out1", "out2"], plugin="./libm.so"))
+        hd, pspec = plugin_head_dir(tmp, args.plugin)
         head = popen(args, hd, ["run", pspec, "-b", "elastic", "-o", "p.h5", "-q"])
         ep = os.path.join(hd, "p.h5.endpoint")
         t0 = time.monotonic()
         while not os.path.exists(ep):
             check(time.monotonic() - t0 < 30 and head.poll() is None, "no endpoint from the head")
             time.sleep(0.05)
-        wd = os.path.join(tmp, "workerdir")
-        os.mkdir(wd)
-        with open(os.path.join(wd, "libm.so"), "wb") as f:
-            f.write(open(args.plugin, "rb").read() + b"\0other build")
-        moved = hd + ".moved"
-        os.rename(hd, moved)
-        p, _ = run(args, ["worker", "--connect", os.path.join(moved, "p.h5.endpoint"), "-j", "1"], wd)
-        os.rename(moved, hd)
+        p = other_plugin_worker(args, tmp, hd, "p.h5.endpoint")
         one_line(p, 1, "differs from the head's", "a worker with another plugin")
         good = popen(args, hd, ["worker", "--connect", ep, "-j", "1"])
         hout, herr = head.communicate(timeout=60)

@@ -13,11 +13,11 @@ log in elastic.declared_lost, with a command model.)
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
 
-from clitest import build_spec, check, main, read_results, run, step, write
+from clitest import check, main, read_results, step
+from elastictest import other_plugin_worker, plugin_head_dir
 from faultlib import start, wait_for
 
 
@@ -25,14 +25,7 @@ def test(args, tmp):
     if not args.plugin:
         print("SKIP: needs --plugin")
         sys.exit(77)
-    hd = os.path.join(tmp, "headdir")
-    os.mkdir(hd)
-    shutil.copy(args.plugin, os.path.join(hd, "libm.so"))
-    spec = write(os.path.join(hd, "p.yaml"), build_spec(
-        "p", [("a", "{type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: 10}"),
-              ("b", "{type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: 2}"),
-              ("c", "{type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: 2}")],
-        ["out1", "out2"], plugin="./libm.so"))
+    hd, spec = plugin_head_dir(tmp, args.plugin, na=10)
     hlog = os.path.join(tmp, "head.log")
     e = dict(os.environ, PARSWEEP_LOG="info")
     with open(hlog, "w") as hl:
@@ -43,17 +36,7 @@ def test(args, tmp):
     wait_for(lambda: os.path.exists(ep), "the endpoint file", proc=head)
 
     step("a worker whose plugin differs joins and is refused (id 1, no rank)")
-    wd = os.path.join(tmp, "workerdir")
-    os.mkdir(wd)
-    with open(os.path.join(wd, "libm.so"), "wb") as f:
-        f.write(open(args.plugin, "rb").read() + b"\0other build")
-    moved = hd + ".moved"
-    os.rename(hd, moved)  # the head's directory is not there for it
-    try:
-        p, _ = run(args, ["worker", "--connect", os.path.join(moved, "p.h5.endpoint"), "-j", "1"],
-                   wd)
-    finally:
-        os.rename(moved, hd)
+    p = other_plugin_worker(args, tmp, hd, "p.h5.endpoint")
     check(p.returncode == 1 and "differs from the head's" in p.stderr,
           f"the other plugin's worker: exit {p.returncode}: {p.stderr}")
 
