@@ -16,7 +16,7 @@ import signal
 import time
 
 from clitest import check, main, read_results, step
-from faultlib import check_complete, session_pids, sh_spec, start, wait_for
+from faultlib import alive, check_complete, session_pids, sh_spec, start, wait_for
 
 N = 6
 
@@ -26,14 +26,6 @@ def models(log):
         return []
     with open(log) as f:
         return [int(x) for x in f.read().split()]
-
-
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def stop_case(args, tmp, name, sigs, remote):
