@@ -12,6 +12,7 @@ with numpy.
 """
 import argparse
 import os
+import signal
 import sys
 import time
 
@@ -127,3 +128,16 @@ def none_alive(pids, within=5.0):
     while alive(pids) and time.monotonic() - t0 < within:
         time.sleep(0.05)
     return alive(pids)
+
+
+def signal_run(p, sig=signal.SIGTERM, within=5.0):
+    """Send sig to a started run (faultlib.start); it must exit 4
+    (interrupted) within `within` seconds. Returns the seconds it took."""
+    t0 = time.monotonic()
+    p.send_signal(sig)
+    _, err = p.communicate(timeout=30)
+    wall = time.monotonic() - t0
+    check(p.returncode == 4, f"exit {p.returncode} after {signal.Signals(sig).name}, "
+          f"expected 4: {err.decode()[-1000:]}")
+    check(wall < within, f"took {wall:.1f} s to stop after {signal.Signals(sig).name}")
+    return wall
