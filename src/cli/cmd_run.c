@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -148,6 +149,8 @@ int psw__cmd_run(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, ":o:b:j:qh", longopts, NULL)) != -1) {
     switch (c) {
     case 'o':
+      if (!*optarg)
+        return usage_error("-o needs a file name, not", "''");
       output = optarg;
       break;
     case 'b':
@@ -196,6 +199,19 @@ int psw__cmd_run(int argc, char **argv) {
   o.spec = spec;
   o.output = output ? output : spec->output;
   int rc = PSW_EXIT_ERROR;
+  struct stat ost;
+  if (stat(o.output, &ost) == 0 && !S_ISREG(ost.st_mode)) {
+    /* Refused before anything runs: the sweep would end in a rename onto
+     * it that fails (a directory) or replaces a device node. */
+    if (!launched_rank())
+      fprintf(stderr,
+              "parsweep run: %s: %s, not a results file: name a file with "
+              "-o or the spec's output\n",
+              o.output,
+              S_ISDIR(ost.st_mode) ? "is a directory"
+                                   : "is not a regular file");
+    goto out;
+  }
   if (!o.resume && !force && access(o.output, F_OK) == 0) {
     if (!launched_rank())
       fprintf(stderr,

@@ -445,12 +445,19 @@ static int scan_file(struct scan *s, const char *path) {
   struct header h;
   struct stat st;
   int rc = 0;
-  if (fread(&h, sizeof h, 1, f) != 1) {
-    /* Killed before its header was written: nothing recorded. */
-    if (fstat(fileno(f), &st) == 0)
-      s->stats->dropped_bytes += (uint64_t)st.st_size;
+  if (fstat(fileno(f), &st) == 0 &&
+      (uint64_t)st.st_size < HEADER_SIZE + rec_size(s->spec)) {
+    /* Killed (or failed) before its first record: nothing recorded,
+     * whatever its header says (the run replaces it). */
+    s->stats->dropped_bytes += (uint64_t)st.st_size;
     fclose(f);
     return 0;
+  }
+  if (fread(&h, sizeof h, 1, f) != 1) {
+    snprintf(s->err, s->errlen, "%s: %s", path,
+             ferror(f) ? strerror(errno) : "shorter than its header");
+    fclose(f);
+    return PSW_ERR_IO;
   }
   if ((rc = check_header(&h, path, s->spec, s->hash, s->err, s->errlen))) {
     fclose(f);
@@ -503,4 +510,40 @@ int psw__journal_scan(const char *output, const psw_spec_t *spec,
     return PSW_ERR_IO;
   }
   return rc;
+}
+
+/* psw__journal_count_recorded / psw__journal_remove_empty. */
+struct sizes {
+  uint64_t min; /* a header and one record */
+  size_t count;
+  int remove;
+};
+
+static int size_one(const char *path, void *arg) {
+  struct sizes *z = arg;
+  struct stat st;
+  if (lstat(path, &st) != 0)
+    return 0;
+  /* Anything but a short regular file is left to the run's checks (a
+   * symbolic link is refused there, never followed or removed here). */
+  int recorded = !S_ISREG(st.st_mode) || (uint64_t)st.st_size >= z->min;
+  if (!z->remove)
+    z->count += (size_t)recorded;
+  else if (!recorded && unlink(path) == 0)
+    z->count++;
+  return 0;
+}
+
+static size_t sizes(const char *output, const psw_spec_t *spec, int remove) {
+  struct sizes z = {HEADER_SIZE + rec_size(spec), 0, remove};
+  psw__outfiles_each(output, JOURNAL_PREFIX, size_one, &z);
+  return z.count;
+}
+
+size_t psw__journal_count_recorded(const char *output, const psw_spec_t *spec) {
+  return sizes(output, spec, 0);
+}
+
+size_t psw__journal_remove_empty(const char *output, const psw_spec_t *spec) {
+  return sizes(output, spec, 1);
 }

@@ -66,6 +66,16 @@ int psw__journal_scan(const char *output, const psw_spec_t *spec,
                       int (*fn)(const psw_row_t *row, void *arg), void *arg,
                       psw_journal_scan_t *stats, char *err, size_t errlen);
 
+/* How many journals of `output` hold at least one whole record of spec
+ * (finished samples); ones that are empty or hold only a header (a run
+ * that failed or was killed before its first sample) hold none. */
+size_t psw__journal_count_recorded(const char *output, const psw_spec_t *spec);
+
+/* Remove the journals of `output` that hold no whole record (whatever
+ * their header says: they record nothing); returns how many. Only under
+ * the output's lock. */
+size_t psw__journal_remove_empty(const char *output, const psw_spec_t *spec);
+
 /* The journals' name prefix for psw__outfiles_* (".journal."). */
 #define JOURNAL_PREFIX ".journal."
 

@@ -21,6 +21,7 @@
 #include "backends/procpool.h"
 #include "internal.h"
 #include "parsweep.h"
+#include "shm/group.h"
 #include "sweep/design.h"
 #include "sweep/doneset.h"
 #include "sweep/journal.h"
@@ -54,6 +55,12 @@ struct rec_hdr {
   int8_t skipped; /* already recorded by an earlier run (--resume) */
 };
 #define REC_VALUES(h) ((double *)((char *)(h) + sizeof(struct rec_hdr)))
+/* The spec's bound on values a sample keeps every record within the fork
+ * and threads backends' staging slot (a ring entry: 8 bytes + a record). */
+_Static_assert(8 + sizeof(struct rec_hdr) +
+                       PSW_SPEC_MAX_VALUES * sizeof(double) <=
+                   PSW_SHM_DEFAULT_SLOT,
+               "PSW_SPEC_MAX_VALUES: a record must fit the staging slot");
 
 struct run {
   int cancel_rfd; /* readable once running samples are to be cancelled */
@@ -409,6 +416,11 @@ static void clean_left_behind(struct run *run) {
     psw_log(PSW_LOG_INFO,
             "%s: --force: removed %zu journal(s) of an "
             "interrupted run",
+            run->o->output, n);
+  /* Journals without a record (a run that failed or was killed before its
+   * first sample) record nothing: not counted, and replaced. */
+  if ((n = psw__journal_remove_empty(run->o->output, run->spec)))
+    psw_log(PSW_LOG_INFO, "%s: removed %zu journal(s) without a record",
             run->o->output, n);
 }
 
@@ -909,7 +921,7 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
    * output has finished samples that are not in it. */
   size_t nj;
   if (!o->resume && !o->force &&
-      (nj = psw__outfiles_count(o->output, JOURNAL_PREFIX))) {
+      (nj = psw__journal_count_recorded(o->output, spec))) {
     snprintf(err, errlen,
              "%s: an interrupted run left finished samples in %zu journal(s) "
              "beside it (.%s" JOURNAL_PREFIX "*): use --resume to keep them, "

@@ -176,11 +176,54 @@ static int read_top(psw__spec_rd_t *rd, yaml_node_t *root) {
 
   int ns_line =
       kv[T_NUM_SAMPLES].key ? psw__spec_line(kv[T_NUM_SAMPLES].val) : 0;
+  /* The bounds on N and on the values per sample need the number of
+   * outputs, which are read after the parameters. */
+  const yaml_node_t *on = kv[T_OUTPUTS].val;
+  if (on->type == YAML_SEQUENCE_NODE)
+    rd->noutputs =
+        (size_t)(on->data.sequence.items.top - on->data.sequence.items.start);
   if ((rc = psw__spec_read_params(rd, &kv[T_PARAMETERS], ns_line)))
     return rc;
   if ((rc = psw__spec_read_outputs(rd, &kv[T_OUTPUTS])))
     return rc;
   return psw__spec_read_model(rd, &kv[T_MODEL]);
+}
+
+/* Nesting deeper than this is refused before the document is built: no
+ * sweep spec needs more than a handful of levels, and libyaml's loader
+ * takes time quadratic in the depth (200,000 '[' took 95 s of CPU). */
+#define SPEC_MAX_DEPTH 64
+
+/* A pass over the events (cheap next to building the document) that stops
+ * at the first collection deeper than SPEC_MAX_DEPTH; syntax errors are
+ * reported as the loader would. */
+static int check_depth(psw__spec_rd_t *rd, const char *text, size_t len) {
+  yaml_parser_t parser;
+  yaml_event_t ev;
+  int depth = 0, rc = 0;
+  if (!yaml_parser_initialize(&parser))
+    return PSW_ERR_NOMEM;
+  yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+  for (int done = 0; !done && !rc;) {
+    if (!yaml_parser_parse(&parser, &ev)) {
+      rc = yaml_problem(rd, &parser, text, len);
+      break;
+    }
+    if (ev.type == YAML_SEQUENCE_START_EVENT ||
+        ev.type == YAML_MAPPING_START_EVENT) {
+      if (++depth > SPEC_MAX_DEPTH)
+        rc = psw__spec_fail(rd, (int)ev.start_mark.line + 1, "syntax",
+                            "nested deeper than %d sequences and mappings",
+                            SPEC_MAX_DEPTH);
+    } else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+               ev.type == YAML_MAPPING_END_EVENT) {
+      depth--;
+    }
+    done = ev.type == YAML_STREAM_END_EVENT;
+    yaml_event_delete(&ev);
+  }
+  yaml_parser_delete(&parser);
+  return rc;
 }
 
 /* Load the first document, refuse a second one (a "---" in the middle of a
@@ -189,6 +232,8 @@ static int parse_doc(psw__spec_rd_t *rd, const char *text, size_t len) {
   yaml_parser_t parser;
   yaml_document_t doc, extra;
   int rc;
+  if ((rc = check_depth(rd, text, len)))
+    return rc;
   if (!yaml_parser_initialize(&parser))
     return PSW_ERR_NOMEM;
   yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);

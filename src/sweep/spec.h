@@ -88,6 +88,17 @@ int psw__spec_parse(const char *path, const char *text, size_t len,
 
 void psw__spec_free(psw_spec_t *spec);
 
+/* At most this many parameters and outputs together: each sample's values
+ * travel to the writer in one record (24 bytes + 8 per value) of the fork
+ * and threads backends' 128 KiB staging slot (asserted in runner.c); more
+ * failed after the start with "invalid argument". */
+#define PSW_SPEC_MAX_VALUES 16000
+
+/* Bytes a sample takes in results.h5 besides 8 per value: status and
+ * solve_successful (1 each), exit_code, worker and node (4 each), elapsed
+ * (8). N times the row must fit the largest file (2^63 - 1 bytes). */
+#define PSW_SPEC_ROW_FIXED 22
+
 /* The spec hash (spec_hash.c): of what defines the samples and what is
  * computed for them (seed, parameters and their values, outputs, the
  * command template or the server's argv and its env, the plugin's path and

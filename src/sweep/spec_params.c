@@ -82,8 +82,12 @@ static int check_name(psw__spec_rd_t *rd, const char *name, int line,
     bad = "contains '/'";
   else if (strchr(name, '{') || strchr(name, '}'))
     bad = "contains a brace";
-  for (const char *c = name; !bad && *c; c++)
-    if ((unsigned char)*c < 0x20)
+  /* Control characters (C0, DEL, and C1: U+0080..U+009F, UTF-8 C2 80..9F,
+   * U+0085 among them) would end or garble a line wherever the name is
+   * printed (messages, `show`, CSV headers) and are no one's intent. */
+  for (const unsigned char *c = (const unsigned char *)name; !bad && *c; c++)
+    if (*c < 0x20 || *c == 0x7f ||
+        (c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f))
       bad = "contains a control character";
   if (bad)
     return psw__spec_fail(rd, line, path, "invalid %s name: %s", what, bad);
@@ -302,20 +306,45 @@ static int check_mixing(psw__spec_rd_t *rd, const ploc_t *loc) {
   return 0;
 }
 
+/* "parameters.<name>.num_samples" (or .array) of p into kp. */
+static const char *kp_count(char *kp, const psw_param_t *p) {
+  char pp[PSW__KEYPATH_MAX];
+  psw__spec_keypath(pp, "parameters", p->name);
+  psw__spec_keypath(kp, pp, count_key(p));
+  return kp;
+}
+
+/* N samples must fit one results.h5: refused here, naming the key that
+ * gave N, rather than by HDF5 ("cannot create the layout") or later. */
+static int check_total(psw__spec_rd_t *rd, uint64_t n, int line,
+                       const char *key) {
+  size_t nv = rd->spec->nparams + rd->noutputs;
+  uint64_t max = psw__spec_max_samples(nv);
+  if (n <= max)
+    return 0;
+  return psw__spec_fail(rd, line, key,
+                        "%llu samples: too many for one results file (%zu "
+                        "values and %d bytes of status a sample, at most "
+                        "%llu samples in the largest file, 2^63-1 bytes)",
+                        (unsigned long long)n, nv, PSW_SPEC_ROW_FIXED,
+                        (unsigned long long)max);
+}
+
 static int grid_total(psw__spec_rd_t *rd, const ploc_t *loc) {
   psw_spec_t *s = rd->spec;
-  char pp[PSW__KEYPATH_MAX], kp[PSW__KEYPATH_MAX];
+  char kp[PSW__KEYPATH_MAX];
   uint64_t total = 1;
+  int rc;
   for (size_t i = 0; i < s->nparams; i++) {
     const psw_param_t *p = &s->params[i];
     if (p->num_samples > UINT64_MAX / total) {
-      psw__spec_keypath(pp, "parameters", p->name);
-      psw__spec_keypath(kp, pp, count_key(p));
-      return psw__spec_fail(rd, loc[i].count_line, kp,
+      return psw__spec_fail(rd, loc[i].count_line, kp_count(kp, p),
                             "total number of samples (product of the grid "
                             "axes) overflows 64 bits");
     }
     total *= p->num_samples;
+    if ((rc = check_total(rd, total, loc[i].count_line, kp_count(kp, p))))
+      return rc;
   }
   s->total = total;
   return 0;
@@ -377,7 +406,10 @@ static int random_total(psw__spec_rd_t *rd, const ploc_t *loc, int ns_line) {
       }
   }
   s->total = n;
-  return 0;
+  for (size_t i = 0; i < s->nparams; i++)
+    if (s->params[i].name == n_from)
+      return check_total(rd, n, n_line, kp_count(kp, &s->params[i]));
+  return check_total(rd, n, n_line, "num_samples");
 }
 
 int psw__spec_read_params(psw__spec_rd_t *rd, const psw__spec_kv_t *params,
@@ -392,6 +424,12 @@ int psw__spec_read_params(psw__spec_rd_t *rd, const psw__spec_kv_t *params,
   if (!count)
     return psw__spec_fail(rd, psw__spec_line(params->key), "parameters",
                           "empty (at least one parameter is required)");
+  if (count > PSW_SPEC_MAX_VALUES)
+    return psw__spec_fail(rd, psw__spec_line(params->key), "parameters",
+                          "%zu parameters: at most %d parameters and outputs "
+                          "together (a sample's values must fit parsweep's "
+                          "128 KiB record)",
+                          count, PSW_SPEC_MAX_VALUES);
   s->params = calloc(count, sizeof *s->params);
   ploc_t *loc = calloc(count, sizeof *loc);
   if (!s->params || !loc) {
@@ -426,6 +464,12 @@ int psw__spec_read_outputs(psw__spec_rd_t *rd, const psw__spec_kv_t *outputs) {
   if (!count)
     return psw__spec_fail(rd, psw__spec_line(outputs->key), "outputs",
                           "empty (at least one output is required)");
+  if (count > PSW_SPEC_MAX_VALUES - s->nparams)
+    return psw__spec_fail(rd, psw__spec_line(outputs->key), "outputs",
+                          "%zu parameters and %zu outputs: at most %d "
+                          "together (a sample's values must fit parsweep's "
+                          "128 KiB record)",
+                          s->nparams, count, PSW_SPEC_MAX_VALUES);
   s->outputs = calloc(count, sizeof *s->outputs);
   if (!s->outputs)
     return PSW_ERR_NOMEM;

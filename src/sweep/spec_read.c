@@ -27,11 +27,17 @@ int psw__spec_fail(psw__spec_rd_t *rd, int line, const char *key,
       va_end(ap);
     }
     /* The message echoes user text (keys, arguments): keep it one line. */
-    for (char *c = rd->err; *c; c++)
-      if ((unsigned char)*c < 0x20 || *c == 0x7f)
+    for (unsigned char *c = (unsigned char *)rd->err; *c; c++)
+      if (*c < 0x20 || *c == 0x7f)
         *c = '?';
+      else if (c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f)
+        c[0] = c[1] = '?'; /* C1 controls (U+0085 is a line break) */
   }
   return PSW_ERR_PARSE;
+}
+
+uint64_t psw__spec_max_samples(size_t nvalues) {
+  return (uint64_t)INT64_MAX / (8 * (uint64_t)nvalues + PSW_SPEC_ROW_FIXED);
 }
 
 int psw__spec_line(const yaml_node_t *n) {

@@ -23,7 +23,11 @@ typedef struct psw__spec_rd {
   char *err;
   size_t errlen;
   psw_spec_t *spec;
+  size_t noutputs; /* the length of `outputs:` before it is read (bounds) */
 } psw__spec_rd_t;
+
+/* The most samples a file of rows of nvalues values can hold. */
+uint64_t psw__spec_max_samples(size_t nvalues);
 
 /* One key of a mapping as found by psw__spec_map. */
 typedef struct psw__spec_kv {

@@ -136,7 +136,7 @@ static int test_edges(void) {
       "  b: {type: ReverseGeomSample, lower_limit: 1E-3, upper_limit: 1e-3, "
       "num_samples: 4294967296}\n"
       "  c: {type: LinearSample, lower_limit: -0, upper_limit: 0, "
-      "num_samples: 4294967295}\n"
+      "num_samples: 39768215}\n"
       "outputs: [y]\n"
       "model:\n"
       "  command: [./m, '{index}', 'x={a}&{b}{c}']\n"
@@ -147,8 +147,9 @@ static int test_edges(void) {
   CHECK_EQ(s->num_workers, 2147483647);
   CHECK(!strcmp(s->output, "out/x.h5"));
   CHECK(s->params[0].lower == -1500 && s->params[0].upper == 0.5);
-  /* 1 * 2^32 * (2^32 - 1) fits in 64 bits. */
-  CHECK(s->total == (UINT64_C(1) << 32) * ((UINT64_C(1) << 32) - 1));
+  /* 1 * 2^32 * 39768215: the most samples of 4 values (54 bytes a row)
+   * that fit the largest file, (2^63 - 1) / 54 = 170803185867681033. */
+  CHECK(s->total == (UINT64_C(1) << 32) * UINT64_C(39768215));
   CHECK_EQ(s->retries, 2147483647);
   CHECK(s->timeout == 0);
   CHECK(s->env == NULL && s->nenv == 0);
