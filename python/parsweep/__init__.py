@@ -5,6 +5,9 @@
   samples one at a time by ``parsweep run``.
 * ``parsweep.read_results(path)``: results.h5 as a dict in the shape of
   WaterTAP's ``_read_output_h5``, plus parsweep's per-sample status.
+* ``parsweep.parallel``: WaterTAP's parallel manager API
+  (``create_parallel_manager``, ``scatter``/``gather``, the collectives) on
+  libparsweep's worker processes and MPI ranks, plus SPMD regions.
 
 Only the standard library is needed to serve; h5py and numpy to read.
 """
