@@ -142,10 +142,23 @@ static void read_attrs(psw_results_file_t *f) {
   H5Eclear2(H5E_DEFAULT);
 }
 
-static int open_body(psw_results_file_t *f, char *err, size_t errlen) {
+/* The file access of psw__results_open_image: HDF5's core driver on a
+ * copy of the image, nothing written back. */
+static hid_t image_fapl(const void *image, size_t len) {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl >= 0 && (H5Pset_fapl_core(fapl, 1 << 16, 0) < 0 ||
+                    H5Pset_file_image(fapl, (void *)image, len) < 0)) {
+    H5Pclose(fapl);
+    return H5I_INVALID_HID;
+  }
+  return fapl;
+}
+
+static int open_body(psw_results_file_t *f, const void *image, size_t len,
+                     char *err, size_t errlen) {
   int64_t n;
   int rc;
-  hid_t fapl = psw__h5_fapl();
+  hid_t fapl = image ? image_fapl(image, len) : psw__h5_fapl();
   f->file = fapl < 0 ? H5I_INVALID_HID : H5Fopen(f->path, H5F_ACC_RDONLY, fapl);
   if (fapl >= 0)
     H5Pclose(fapl);
@@ -195,8 +208,8 @@ static int open_body(psw_results_file_t *f, char *err, size_t errlen) {
   return 0;
 }
 
-int psw__results_open(const char *path, psw_results_file_t **out, char *err,
-                      size_t errlen) {
+static int open_file(const char *path, const void *image, size_t len,
+                     psw_results_file_t **out, char *err, size_t errlen) {
   psw_h5_quiet_t q;
   psw_results_file_t *f;
   int rc = PSW_ERR_NOMEM;
@@ -221,7 +234,7 @@ int psw__results_open(const char *path, psw_results_file_t **out, char *err,
     rc = PSW_ERR_IO;
     goto out;
   }
-  rc = open_body(f, err, errlen);
+  rc = open_body(f, image, len, err, errlen);
 out:
   if (rc) {
     psw__results_close(f);
@@ -231,6 +244,22 @@ out:
   psw__h5_quiet_end(&q);
   *out = f;
   return rc;
+}
+
+int psw__results_open(const char *path, psw_results_file_t **out, char *err,
+                      size_t errlen) {
+  return open_file(path, NULL, 0, out, err, errlen);
+}
+
+int psw__results_open_image(const void *image, size_t len, const char *name,
+                            psw_results_file_t **out, char *err,
+                            size_t errlen) {
+  if (!image || !len) {
+    *out = NULL;
+    psw__results_errf(err, errlen, "%s: empty file image", name);
+    return PSW_ERR_IO;
+  }
+  return open_file(name, image, len, out, err, errlen);
 }
 
 void psw__results_close(psw_results_file_t *f) {

@@ -58,6 +58,12 @@ typedef struct psw_results_block {
 int psw__results_open(const char *path, psw_results_file_t **out, char *err,
                       size_t errlen);
 
+/* psw__results_open on an HDF5 file image of len bytes held in memory
+ * (copied; `name` stands for the path in messages): the fuzz target of
+ * the reader (tests/fuzz/fuzz_results.c) reads corrupt files this way. */
+int psw__results_open_image(const void *image, size_t len, const char *name,
+                            psw_results_file_t **out, char *err, size_t errlen);
+
 /* Close and free. Accepts NULL. */
 void psw__results_close(psw_results_file_t *f);
 
