@@ -91,6 +91,16 @@ if [ -x "$build/src/cli/parsweep" ]; then # B9, B10: Python server models
     "$(realpath "$build/src/cli/parsweep")" $smoke
 fi
 
+if [ -e "$build/src/libparsweep.so" ]; then # B11, B12: parsweep.parallel
+  lib=$(realpath "$build/src/libparsweep.so")
+  (export PYTHONPATH="$src/python" PARSWEEP_LIBRARY="$lib"
+    run B11.parallel_manager $py "$src/bench/parallel_manager.py" $smoke &&
+      if command -v mpirun >/dev/null; then
+        run B12.parallel_manager_mpi $mpirun -n 2 $py \
+          "$src/bench/parallel_manager.py" --b12 $smoke
+      fi) || failed=1
+fi
+
 echo "=== summary (ratios: how many times better than the baseline; B5: time / MPI's; B7: wall / ideal)"
 printf '%-4s %-50s %10s %8s %s\n' row comparison ratio target met
 cat "$logdir"/*.log | grep '^SUMMARY|' |

@@ -78,7 +78,7 @@ def main():
     # SPMD regions on the mpi backend
     size, _ = pm.run(conformance)
     assert size == n
-    print(f"rank {r} ok of {n} ran {len(mine)}", flush=True)
+    print(f"rank {r} ok of {n} ran {len(mine)} ", flush=True)
 
 
 if __name__ == "__main__":

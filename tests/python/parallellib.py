@@ -36,4 +36,7 @@ def conformance(ctx):
     ctx.for_each(50, done.append)
     every = sorted(i for part in ctx.allgather(done) for i in part)
     assert every == list(range(50))
+    done = []
+    ctx.for_each(7, done.append, max_chunk=1)  # psw_for_ex, one index at a time
+    assert sorted(i for part in ctx.allgather(done) for i in part) == list(range(7))
     return n, os.getpid()

@@ -3,6 +3,7 @@ mpi4py): parallel_mpi_main.py checks every method on every rank; a failing
 do_execute on one rank makes gather() raise on all ranks, within seconds."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,17 +31,18 @@ def mpirun(n, *args, timeout=60):
 def test_every_method_on_three_ranks():
     p = mpirun(3)
     assert p.returncode == 0, p.stdout + p.stderr
-    lines = sorted(line for line in p.stdout.splitlines() if line.startswith("rank "))
-    assert [line.split(" ran ")[0] for line in lines] == [f"rank {r} ok of 3" for r in range(3)], p.stdout
+    found = sorted(re.findall(r"rank (\d) ok of 3 ran (\d+)\b", p.stdout))
+    assert [r for r, _ in found] == ["0", "1", "2"], p.stdout
     # the 30 parameters were shared out among the ranks
-    assert sum(int(line.split(" ran ")[1]) for line in lines) == 30
+    assert sum(int(k) for _, k in found) == 30
 
 
 def test_do_execute_raises_on_one_rank():
     p = mpirun(3, "raise")
-    lines = sorted(line for line in p.stdout.splitlines() if line.startswith("rank "))
-    assert len(lines) == 3 and all(" raised " in line for line in lines), p.stdout + p.stderr
-    assert any("ValueError: parameter 3 is bad" in line for line in lines), p.stdout
+    # mpirun may interleave the ranks' lines: match, don't split
+    assert sorted(re.findall(r"rank (\d) raised", p.stdout)) == ["0", "1", "2"], p.stdout + p.stderr
+    assert len(re.findall(r"raised ValueError: parameter 3 is bad", p.stdout)) == 1, p.stdout
+    assert len(re.findall(r"raised another worker raised", p.stdout)) == 2, p.stdout
 
 
 def test_a_rank_dies():

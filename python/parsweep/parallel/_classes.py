@@ -5,6 +5,7 @@ collective does on the caller; the work itself runs in libparsweep's
 workers with dynamic distribution (psw_for)."""
 
 import atexit
+import pickle
 from abc import ABC, abstractmethod
 
 from ._manager import Manager
@@ -181,21 +182,19 @@ class _FanOutParallelManager(_CallerOnly):
         chunks = numpy.array_split(all_parameters, n if self._per_parameter else self.actual_number_of_subprocesses)
 
         def body(ctx):
+            # Only (index, result) pairs travel: the caller has the chunks,
+            # and the root passes the workers' pickles on without opening
+            # them (one serialisation, not three).
             args = do_build(**do_build_kwargs)
             mine = []
-
-            def task(i):
-                mine.append(LocalResults(i, chunks[i], do_execute(chunks[i], *args)))
-
-            ctx.for_each(len(chunks), task)
-            parts = ctx.gather(mine)
-            if parts is not None:
-                return sorted((r for p in parts for r in p), key=lambda r: r.process_number)
-            return None
+            ctx.for_each(len(chunks), lambda i: mine.append((i, do_execute(chunks[i], *args))))
+            return ctx.gather_pickled(mine)
 
         try:
             with Manager("fork", self.actual_number_of_subprocesses) as m:
-                self._results = m.run(body)
+                parts = m.run(body)
+            done = sorted((x for p in parts for x in pickle.loads(p)), key=lambda x: x[0])
+            self._results = [LocalResults(i, chunks[i], r) for i, r in done]
         except Exception as e:  # noqa: BLE001 - WaterTAP's callers expect it from gather()
             self._error = e
 
@@ -307,7 +306,10 @@ class MPIParallelManager(ParallelManager):
             def task(i):
                 mine.append((i, LocalResults(ctx.rank, chunks[i], do_execute(chunks[i], *args))))
 
-            ctx.for_each(n, task)
+            # One parameter per request: the mpi dispatcher's guided
+            # chunks are not paced by task time, so its first chunks could
+            # hold every slow parameter (B12).
+            ctx.for_each(n, task, max_chunk=1)
             every = sorted((x for part in ctx.allgather(mine) for x in part), key=lambda x: x[0])
             return [r for _, r in mine], [r for _, r in every]
 

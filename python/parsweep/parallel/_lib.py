@@ -102,8 +102,28 @@ class Opts(ctypes.Structure):
     ]
 
 
+class ForOpts(ctypes.Structure):
+    """psw_for_opts_t (include/parsweep/sched.h), with room to spare."""
+
+    _fields_ = [
+        ("record_size", ctypes.c_size_t),
+        ("sink", ctypes.c_void_p),
+        ("sink_arg", ctypes.c_void_p),
+        ("min_chunk", ctypes.c_uint64),
+        ("max_chunk", ctypes.c_uint64),
+        ("sink_per_node", ctypes.c_int),
+        ("progress", ctypes.c_void_p),
+        ("progress_arg", ctypes.c_void_p),
+        ("stop", ctypes.c_void_p),
+        ("cancel", ctypes.c_void_p),
+        ("cancel_arg", ctypes.c_void_p),
+        ("_spare", ctypes.c_char * 256),
+    ]
+
+
 REGION_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
 TASK_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p)
+TASK_REC_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p)
 
 # psw_type_t and psw_op_t
 INT32, INT64, UINT64, DOUBLE, BYTE = 0, 1, 2, 3, 4
@@ -136,6 +156,8 @@ def _declare(L):
         "psw_allgather": (I, [P, P, S, P, I]),
         "psw_allreduce": (I, [P, P, P, S, I, I]),
         "psw_for": (I, [P, ctypes.c_uint64, TASK_FN, P]),
+        "psw_for_opts_init": (None, [ctypes.POINTER(ForOpts)]),
+        "psw_for_ex": (I, [P, ctypes.c_uint64, TASK_REC_FN, P, ctypes.POINTER(ForOpts)]),
     }
     for name, (res, args) in protos.items():
         f = getattr(L, name)

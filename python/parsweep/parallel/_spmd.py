@@ -111,6 +111,11 @@ class Context:
         parts = self._gather_bytes(pickle.dumps(obj, pickle.HIGHEST_PROTOCOL), root)
         return None if parts is None else [pickle.loads(p) for p in parts]
 
+    def gather_pickled(self, obj, root=0):
+        """As gather, but root gets every worker's pickle of obj unopened
+        (bytes, rank order), to pass on (None elsewhere)."""
+        return self._gather_bytes(pickle.dumps(obj, pickle.HIGHEST_PROTOCOL), root)
+
     def allgather(self, obj):
         """Every worker's obj, in rank order, on every worker
         (combine_data_with_peers)."""
@@ -175,14 +180,17 @@ class Context:
         return recvbuf
 
     # -- the dynamic loop
-    def for_each(self, n, task):
+    def for_each(self, n, task, max_chunk=0):
         """Collective: task(i) exactly once for every i in range(n), on
         whichever worker is free (psw_for: guided self-scheduling). An
         exception in task stops the loop on every worker and is raised again
-        on the worker where it happened."""
+        on the worker where it happened. max_chunk > 0 caps the indices a
+        worker takes at once (1: one at a time, for long tasks whose cost
+        varies, where the first guided chunks could hold all the slow ones)."""
         failure = []
+        L = _lib.lib()
 
-        def cb(_ctx, index, _arg):
+        def run(index):
             try:
                 task(int(index))
                 return 0
@@ -190,7 +198,14 @@ class Context:
                 failure.append(e)
                 return _MODEL_ERR
 
-        rc = _lib.lib().psw_for(self._p, n, _lib.TASK_FN(cb), None)
+        if max_chunk:
+            opts = _lib.ForOpts()
+            L.psw_for_opts_init(ctypes.byref(opts))
+            opts.max_chunk = int(max_chunk)
+            cb = _lib.TASK_REC_FN(lambda _ctx, index, _rec, _arg: run(index))
+            rc = L.psw_for_ex(self._p, n, cb, None, ctypes.byref(opts))
+        else:
+            rc = L.psw_for(self._p, n, _lib.TASK_FN(lambda _ctx, index, _arg: run(index)), None)
         if failure:
             raise failure[0]
         check(rc, "psw_for")
@@ -285,4 +300,7 @@ def _region_error(rc, errors):
         rc = _lib.ERR_PEER_LOST
         name = "PEER_LOST"
         return WorkerError(f"a worker process died ({name}: {L.psw_strerror(rc).decode()})")
+    if rc == _MODEL_ERR or any("(MODEL)" in e[1] for e in errors.values()):
+        # under mpi: the rank whose code raised reports the exception itself
+        return WorkerError("another worker raised: its own rank reports the exception")
     return WorkerError(f"the parallel region failed ({name}: {L.psw_strerror(rc).decode()})")
