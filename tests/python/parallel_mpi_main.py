@@ -29,7 +29,21 @@ def fail_on_3(local_parameters):
     return list(local_parameters)
 
 
+def hybrid():
+    """SPMD conformance on the hybrid backend: ranks x 2 fork workers."""
+    from parsweep.parallel import Manager
+
+    with Manager("hybrid", 2) as m:
+        out = m.run(conformance)
+        rank = int(os.environ.get("OMPI_COMM_WORLD_RANK", os.environ.get("PMI_RANK", "0")))
+        if rank == 0:
+            size, _ = out
+            print(f"hybrid ok of {size} workers {m.num_workers}", flush=True)
+
+
 def main():
+    if sys.argv[1:] == ["hybrid"]:
+        return hybrid()
     # MPI wins over number_of_subprocesses, as in WaterTAP
     pm = create_parallel_manager(number_of_subprocesses=4, parallel_back_end="MultiProcessing")
     assert isinstance(pm, MPIParallelManager), type(pm)

@@ -50,3 +50,10 @@ def test_a_rank_dies():
     p = mpirun(3, "exit")
     assert p.returncode != 0
     assert not any("did not raise" in line for line in p.stdout.splitlines())
+
+
+def test_hybrid_conformance():
+    """2 ranks x 2 fork workers: the collectives span both levels."""
+    p = mpirun(2, "hybrid")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "hybrid ok of 4 workers 4" in p.stdout, p.stdout
