@@ -35,6 +35,13 @@ def do_execute(local_parameters, base, multiplier):
     return [(base + p) * multiplier for p in local_parameters]
 
 
+@pytest.fixture(autouse=True)
+def fast_elastic(monkeypatch):
+    """RayIo's head declares a silent worker lost after this many seconds
+    (default 5): short, for the fault tests."""
+    monkeypatch.setenv("PSW_ELASTIC_TIMEOUT", "2")
+
+
 def children():
     """Live processes whose parent is this one (zombies count: unreaped)."""
     me, found = os.getpid(), []
@@ -238,6 +245,53 @@ def test_worker_dies(cls):
         pm.gather()
     assert time.monotonic() - t0 < 30
     assert children() == []
+
+
+def exit_once(local_parameters, marker):
+    """The first worker to run parameter 3 dies; parameter 3 is run again."""
+    if 3 in list(local_parameters) and not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(9)
+    time.sleep(0.01)
+    return [(os.getpid(), int(p)) for p in local_parameters]
+
+
+def test_rayio_worker_lost_loses_nothing(tmp_path):
+    pm = RayIoParallelManager(2)
+    marker = str(tmp_path / "died")
+    pm.scatter(lambda: [marker], {}, exit_once, list(range(30)))
+    res = pm.gather()
+    assert os.path.exists(marker)  # a worker did die
+    assert [p for r in res for _, p in r.results] == list(range(30))
+    assert children() == []
+
+
+def test_rayio_remote_worker_joins(tmp_path):
+    """A head with an endpoint: the same kind of script started elsewhere
+    with PARSWEEP_RAYIO_CONNECT joins it; the head waits for both workers."""
+    import subprocess
+    import sys
+
+    endpoint = str(tmp_path / "head.endpoint")
+    env = dict(os.environ, PARSWEEP_RAYIO_CONNECT=endpoint,
+               PYTHONPATH=os.pathsep.join([os.path.dirname(__file__), os.environ.get("PYTHONPATH", "")]))
+    remote = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__), "rayio_worker.py")],
+                              env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        pm = RayIoParallelManager(1, endpoint=endpoint, min_workers=2)
+        pm.scatter(lambda: [], {}, lambda lp: [(os.getpid(), int(p)) for p in lp if time.sleep(0.01) is None],
+                   list(range(60)))
+        res = pm.gather()
+        out, _ = remote.communicate(timeout=30)
+    finally:
+        remote.kill()
+        remote.wait()
+    assert remote.returncode == 0, out
+    assert out == f"worker {remote.pid} gather []\n"
+    assert [p for r in res for _, p in r.results] == list(range(60))
+    pids = {pid for r in res for pid, _ in r.results}
+    assert remote.pid in pids and len(pids) == 2 and os.getpid() not in pids
+    assert not os.path.exists(endpoint)  # the head removes it
 
 
 def test_do_build_raises():

@@ -4,7 +4,8 @@ Change ``from parameter_sweep.parallel.parallel_manager_factory import
 create_parallel_manager`` to ``from parsweep.parallel import
 create_parallel_manager``; the classes, their methods and gather()'s results
 behave as WaterTAP's, and the work runs in libparsweep's worker processes
-(fork backend) or MPI ranks (mpi backend): do_build once per worker,
+(fork backend; RayIo: the elastic backend, workers may join from other
+nodes) or MPI ranks (mpi backend): do_build once per worker,
 parameters handed out dynamically, and a worker that raises or dies makes
 gather() raise instead of hanging. ``Manager(backend, n).run(fn)`` and each
 manager's ``run(fn)`` give SPMD regions with real collectives (ctx.barrier,
@@ -22,10 +23,10 @@ from ._classes import (
     MPIParallelManager,
     MultiprocessingParallelManager,
     ParallelManager,
-    RayIoParallelManager,
     SingleProcessParallelManager,
     build_and_execute,
 )
+from ._rayio import RayIoParallelManager
 from ._lib import ParsweepError, find_library
 from ._manager import Manager
 from ._spmd import Context, WorkerError

@@ -219,13 +219,6 @@ class ConcurrentFuturesParallelManager(_FanOutParallelManager):
     _per_parameter = False
 
 
-class RayIoParallelManager(_FanOutParallelManager):
-    "WaterTAP's RayIo: one LocalResults per parameter, on fork workers (no Ray)."
-
-    def sum_values_and_sync(self, sendbuf, recvbuf):
-        recvbuf[0][:] = sendbuf[0][:]
-
-
 _world = None
 
 

@@ -5,6 +5,7 @@
 """
 
 import ctypes
+import os
 
 from . import _lib
 from ._lib import check
@@ -21,12 +22,20 @@ class Manager:
     MPI's manager is freed at exit instead (MPI cannot start twice).
     """
 
-    def __init__(self, backend="auto", num_workers=0, abort_grace_s=0.0):
+    def __init__(self, backend="auto", num_workers=0, abort_grace_s=0.0, elastic_connect=None,
+                 elastic_listen=None, elastic_endpoint=None, elastic_min_workers=0):
         L = _lib.lib()
         opts = _lib.Opts()
         L.psw_opts_init(ctypes.byref(opts))
         opts.num_workers = int(num_workers)
         opts.abort_grace_s = float(abort_grace_s)
+        # elastic (docs/elastic.md): a worker when elastic_connect names the
+        # endpoint file a head wrote; else the head
+        for field in ("elastic_connect", "elastic_listen", "elastic_endpoint"):
+            value = locals()[field]
+            if value is not None:
+                setattr(opts, field, os.fsencode(value))
+        opts.elastic_min_workers = int(elastic_min_workers)
         ptr = ctypes.c_void_p()
         if L.psw_backend_lookup(backend.encode()) is None and backend.lower() != "auto":
             valid = "serial threads fork mpi hybrid elastic auto (or their WaterTAP aliases)"

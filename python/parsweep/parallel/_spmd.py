@@ -211,6 +211,48 @@ class Context:
         check(rc, "psw_for")
 
 
+    def for_each_collect(self, n, task, record_size=1 << 16, stop=None):
+        """Collective: result = task(i) exactly once for every i in
+        range(n), on whichever worker is free; returns {i: result} on the
+        root, {} elsewhere. Each result travels pickled in a record of
+        record_size bytes (8 of them its length) streamed to the root while
+        the loop runs (psw_for_ex's sink), so it reaches the root even when
+        the worker that made it is lost later (elastic). stop: a ctypes
+        c_int that, once non-zero, ends the loop (PSW_ERR_INTERRUPTED)."""
+        failure, got = [], {}
+        L = _lib.lib()
+
+        def run(_ctx, index, rec, _arg):
+            try:
+                data = pickle.dumps(task(int(index)), pickle.HIGHEST_PROTOCOL)
+                if len(data) + 8 > record_size:
+                    raise ValueError(f"the result of parameter {int(index)} takes {len(data)} bytes pickled, "
+                                     f"more than a record's {record_size - 8}")
+                ctypes.memmove(rec, len(data).to_bytes(8, "little") + data, len(data) + 8)
+                return 0
+            except BaseException as e:  # noqa: B902 - every exception must stop the loop
+                failure.append(e)
+                return _MODEL_ERR
+
+        def sink(index, rec, _arg):
+            size = int.from_bytes(ctypes.string_at(rec, 8), "little")
+            got[int(index)] = ctypes.string_at(rec + 8, size)
+            return 0
+
+        opts = _lib.ForOpts()
+        L.psw_for_opts_init(ctypes.byref(opts))
+        opts.record_size = record_size
+        sink_cb = _lib.SINK_FN(sink)
+        opts.sink = ctypes.cast(sink_cb, ctypes.c_void_p)
+        if stop is not None:
+            opts.stop = ctypes.addressof(stop)
+        rc = L.psw_for_ex(self._p, n, _lib.TASK_REC_FN(run), None, ctypes.byref(opts))
+        if failure:
+            raise failure[0]
+        check(rc, "psw_for_ex")
+        return {i: pickle.loads(b) for i, b in got.items()}
+
+
 def _write(path, data):
     tmp = path + ".tmp"
     with open(tmp, "wb") as f:
