@@ -294,6 +294,30 @@ def test_rayio_remote_worker_joins(tmp_path):
     assert not os.path.exists(endpoint)  # the head removes it
 
 
+def test_rayio_large_results_and_limit():
+    pm = RayIoParallelManager(2, record_size=1 << 20)
+    pm.scatter(lambda: [], {}, lambda lp: [b"x" * 500_000 for _ in lp], list(range(4)))
+    assert [len(x) for r in pm.gather() for x in r.results] == [500_000] * 4
+    pm = RayIoParallelManager(2)  # 64 KiB records by default
+    pm.scatter(lambda: [], {}, lambda lp: [b"x" * 100_000 for _ in lp], list(range(4)))
+    with pytest.raises(WorkerError, match="more than a record's 65528"):
+        pm.gather()
+
+
+def test_fork_with_threads_warns():
+    import threading
+
+    ev = threading.Event()
+    t = threading.Thread(target=ev.wait)
+    t.start()
+    try:
+        with pytest.warns(RuntimeWarning, match="other Python thread"):
+            assert Manager("fork", 1).run(lambda ctx: ctx.size) == 1
+    finally:
+        ev.set()
+        t.join()
+
+
 def test_do_build_raises():
     def build():
         raise KeyError("no model")

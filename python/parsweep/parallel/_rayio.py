@@ -22,7 +22,7 @@ import time
 
 from ._classes import LocalResults, _FanOutParallelManager
 from ._manager import Manager
-from ._spmd import WorkerError, _flush_std
+from ._spmd import WorkerError, _flush_std, warn_if_threads
 
 _START_TIMEOUT_S = 30  # a local worker waits this long for the head's go
 
@@ -52,9 +52,13 @@ class RayIoParallelManager(_FanOutParallelManager):
     elastic backend (no Ray). endpoint/listen: where the head writes its
     endpoint file and listens, so that workers on other nodes can join."""
 
-    def __init__(self, number_of_subprocesses=1, endpoint=None, listen=None, min_workers=0, **kwargs):
+    def __init__(self, number_of_subprocesses=1, endpoint=None, listen=None, min_workers=0,
+                 record_size=1 << 16, **kwargs):
         super().__init__(number_of_subprocesses)
         self.min_workers = min_workers
+        # what one parameter's result may take pickled: results stream to
+        # the head in records of this size
+        self.record_size = record_size
         self.endpoint = endpoint or os.environ.get("PARSWEEP_RAYIO_ENDPOINT")
         self.listen = listen or os.environ.get("PARSWEEP_RAYIO_LISTEN")
         self.connect = os.environ.get("PARSWEEP_RAYIO_CONNECT")
@@ -80,9 +84,9 @@ class RayIoParallelManager(_FanOutParallelManager):
 
         def body(ctx):
             if os.getpid() == head:  # the head runs no tasks: nothing to build
-                return ctx.for_each_collect(n, None, stop=stop)
+                return ctx.for_each_collect(n, None, self.record_size, stop=stop)
             args = do_build(**do_build_kwargs)
-            return ctx.for_each_collect(n, lambda i: do_execute(chunks[i], *args))
+            return ctx.for_each_collect(n, lambda i: do_execute(chunks[i], *args), self.record_size)
 
         stop = ctypes.c_int(0)
         try:
@@ -100,6 +104,7 @@ class RayIoParallelManager(_FanOutParallelManager):
         tmpdir = tempfile.mkdtemp(prefix="parsweep-rayio-")
         endpoint = self.endpoint or os.path.join(tmpdir, "endpoint")
         kids, pipes = {}, []
+        warn_if_threads()
         _flush_std()
         try:
             for k in range(self.actual_number_of_subprocesses):

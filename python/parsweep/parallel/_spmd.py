@@ -268,6 +268,17 @@ def _flush_std():
             pass
 
 
+def warn_if_threads():
+    """Forking while other Python threads run can hand a child a lock one of
+    them held (the GIL's among them): say so once per call."""
+    if threading.active_count() > 1:
+        import warnings
+
+        warnings.warn(f"parsweep.parallel forks worker processes while {threading.active_count() - 1} other "
+                      "Python thread(s) run: a worker may deadlock on a lock one of them held",
+                      RuntimeWarning, stacklevel=3)
+
+
 def run_region(mgr_ptr, fn):
     """Run fn(Context) on every worker of the manager; return the root's
     return value (under mpi, this rank's own). Raise WorkerError when a
@@ -308,6 +319,8 @@ def run_region(mgr_ptr, fn):
             _flush_std()
         return rc
 
+    if backend in ("fork", "hybrid"):
+        warn_if_threads()
     _flush_std()  # else the children would print the caller's pending output again
     try:
         rc = L.psw_parallel(mgr_ptr, _lib.REGION_FN(region), None)
