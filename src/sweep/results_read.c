@@ -317,9 +317,12 @@ static int read_col(psw_results_file_t *f, hid_t d, hid_t mtype, uint64_t first,
   int rc = 0;
   psw__h5_quiet_begin(&q);
   if (psw__h5_read_block(d, mtype, H5P_DEFAULT, first, count, out) < 0) {
-    psw__h5_errf(err, errlen, "%s: cannot read rows [%llu, %llu)", f->path,
-                 (unsigned long long)first,
-                 (unsigned long long)(first + count));
+    /* Named: a column of another type (strings) is a file's fault. */
+    char name[256] = "a column";
+    H5Iget_name(d, name, sizeof name);
+    psw__h5_errf(err, errlen, "%s: cannot read rows [%llu, %llu) of %s",
+                 f->path, (unsigned long long)first,
+                 (unsigned long long)(first + count), name);
     rc = PSW_ERR_IO;
   }
   psw__h5_quiet_end(&q);
