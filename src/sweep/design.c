@@ -6,6 +6,8 @@
  * into one digit per axis, last axis fastest, and each axis value is
  * computed directly, as WaterTAP's sampling_types.py defines it
  * (watertap/tools/parameter_sweep/sampling_types.py):
+ * (lower = lower_limit, upper = upper_limit, in either order: numpy's
+ * descending ranges and, for the geometric kinds, both bounds negative)
  *   LinearSample             numpy.linspace(lower, upper, n)
  *   GeomSample               numpy.geomspace(lower, upper, n, endpoint=True)
  *   ReverseGeomSample        ((upper + lower) - geomspace(lower, upper,
@@ -62,7 +64,14 @@ static double linspace_at(double start, double stop, uint64_t n, uint64_t k) {
   return t + start;
 }
 
+/* Bounds of the same sign (the spec reader refuses 0 and mixed signs).
+ * Both negative: numpy negates the bounds, computes, and multiplies by -1,
+ * which is exact, so the result is the negated geomspace of the
+ * magnitudes, endpoints included. A descending range needs nothing
+ * special: log10(stop) < log10(start) makes linspace descend. */
 static double geomspace_at(double start, double stop, uint64_t n, uint64_t k) {
+  if (start < 0)
+    return -geomspace_at(-start, -stop, n, k);
   if (k == 0)
     return start;
   if (k == n - 1)

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "parsweep/error.h"
+#include "results_csv.h"
 #include "results_h5.h"
 #include "results_impl.h"
 
@@ -82,6 +83,31 @@ out:
   return d;
 }
 
+/* A parameter's group: its variable, with WaterTAP's set_mode and
+ * default_value as attributes of the group when the spec gave them
+ * (attributes, so that code iterating the group's datasets as WaterTAP's
+ * analysis does sees only WaterTAP's five). The bounds are the range the
+ * values span: lower_limit > upper_limit is a descending grid. */
+static hid_t param_variable(hid_t sp, const psw_param_t *p, uint64_t n) {
+  hid_t d = variable(sp, p->name, p->full_name, p->units,
+                     fmin(p->lower, p->upper), fmax(p->lower, p->upper), n);
+  if (d < 0 || (!p->set_mode && !p->has_default))
+    return d;
+  hid_t g = H5Gopen2(sp, p->name, H5P_DEFAULT);
+  int bad = g < 0;
+  if (!bad && p->set_mode)
+    bad = psw__h5_attr_string(g, "set_mode", p->set_mode) < 0;
+  if (!bad && p->has_default)
+    bad = psw__h5_attr_f64(g, "default_value", p->default_value) < 0;
+  if (g >= 0)
+    H5Gclose(g);
+  if (bad) {
+    H5Dclose(d);
+    return H5I_INVALID_HID;
+  }
+  return d;
+}
+
 static int root_attrs(psw_results_t *r, const psw_spec_t *spec,
                       const psw_results_meta_t *meta) {
   char now[32];
@@ -103,6 +129,16 @@ static int root_attrs(psw_results_t *r, const psw_spec_t *spec,
       (meta->spec_hash &&
        psw__h5_attr_string(r->file, "spec_hash", meta->spec_hash) < 0))
     return -1;
+  /* SPEC 3.0: where WaterTAP's groups are (readers look here first), and
+   * the WaterTAP parameter file the spec named, with its bytes. */
+  if ((spec->h5_parent && psw__h5_attr_string(r->file, "h5_parent_group_name",
+                                              spec->h5_parent) < 0) ||
+      (spec->params_file &&
+       (psw__h5_attr_string(r->file, "parameters_file", spec->params_file) <
+            0 ||
+        psw__h5_attr_string(r->file, "parameters_text",
+                            spec->params_text ? spec->params_text : "") < 0)))
+    return -1;
   return 0;
 }
 
@@ -114,22 +150,27 @@ static int layout(psw_results_t *r, const psw_spec_t *spec,
   const int32_t zero = 0, none = -1;
   const double zerod = 0.0;
   int rc = -1;
-  hid_t sp = psw__h5_group(r->file, "sweep_params", 1);
-  hid_t out = psw__h5_group(r->file, "outputs", 1);
-  hid_t ssg = psw__h5_group(r->file, "solve_successful", 0);
+  /* h5_parent_group_name: WaterTAP's groups under /NAME (its writer's
+   * require_group), /parsweep stays at the root. */
+  hid_t wt = spec->h5_parent ? psw__h5_group(r->file, spec->h5_parent, 1)
+                             : H5Gopen2(r->file, "/", H5P_DEFAULT);
+  hid_t sp = wt < 0 ? wt : psw__h5_group(wt, "sweep_params", 1);
+  hid_t out = wt < 0 ? wt : psw__h5_group(wt, "outputs", 1);
+  hid_t ssg = wt < 0 ? wt : psw__h5_group(wt, "solve_successful", 0);
   hid_t pg = psw__h5_group(r->file, "parsweep", 0);
   if (sp < 0 || out < 0 || ssg < 0 || pg < 0)
     goto done;
   for (size_t i = 0; i < spec->nparams; i++) {
-    const psw_param_t *p = &spec->params[i];
-    r->values[i] =
-        variable(sp, p->name, p->full_name, p->units, p->lower, p->upper, r->n);
+    r->values[i] = param_variable(sp, &spec->params[i], r->n);
     if (r->values[i] < 0)
       goto done;
   }
   for (size_t i = 0; i < spec->noutputs; i++) {
     hid_t *d = &r->values[spec->nparams + i];
-    *d = variable(out, spec->outputs[i], NULL, NULL, -DBL_MAX, DBL_MAX, r->n);
+    *d = variable(out, spec->outputs[i],
+                  spec->output_full_names ? spec->output_full_names[i] : NULL,
+                  spec->output_units ? spec->output_units[i] : NULL, -DBL_MAX,
+                  DBL_MAX, r->n);
     if (*d < 0)
       goto done;
   }
@@ -153,6 +194,8 @@ done:
     H5Gclose(out);
   if (sp >= 0)
     H5Gclose(sp);
+  if (wt >= 0)
+    H5Gclose(wt);
   return rc;
 }
 
@@ -214,8 +257,9 @@ int psw__results_create_with(const char *path, const char *given_tmp,
   r->noutputs = spec->noutputs;
   r->nv = r->nparams + r->noutputs;
   r->path = strdup(path);
+  r->csv = spec->csv_file ? strdup(spec->csv_file) : NULL;
   r->values = malloc((r->nv ? r->nv : 1) * sizeof *r->values);
-  if (!r->path || !r->values)
+  if (!r->path || !r->values || (spec->csv_file && !r->csv))
     goto out;
   for (size_t i = 0; i < r->nv; i++)
     r->values[i] = H5I_INVALID_HID;
@@ -285,8 +329,9 @@ int psw__results_open_with(const char *path, const char *tmp,
   r->nv = r->nparams + r->noutputs;
   r->path = strdup(path);
   r->tmp = strdup(tmp);
+  r->csv = spec->csv_file ? strdup(spec->csv_file) : NULL;
   r->values = malloc((r->nv ? r->nv : 1) * sizeof *r->values);
-  if (!r->path || !r->tmp || !r->values)
+  if (!r->path || !r->tmp || !r->values || (spec->csv_file && !r->csv))
     goto out;
   for (size_t i = 0; i < r->nv; i++)
     r->values[i] = H5I_INVALID_HID;
@@ -298,16 +343,17 @@ int psw__results_open_with(const char *path, const char *tmp,
     psw__h5_errf(r->err, sizeof r->err, "%s: cannot open", tmp);
     goto out;
   }
+  const char *wt = spec->h5_parent ? spec->h5_parent : "";
   for (size_t i = 0; i < r->nv; i++) {
     int is_param = i < r->nparams;
-    snprintf(name, sizeof name, "/%s/%s/value",
+    snprintf(name, sizeof name, "%s/%s/%s/value", wt,
              is_param ? "sweep_params" : "outputs",
              is_param ? spec->params[i].name : spec->outputs[i - r->nparams]);
     if ((r->values[i] = H5Dopen2(r->file, name, H5P_DEFAULT)) < 0)
       goto bad;
   }
-  if ((r->ss = H5Dopen2(r->file, "/solve_successful/solve_successful",
-                        H5P_DEFAULT)) < 0 ||
+  snprintf(name, sizeof name, "%s/solve_successful/solve_successful", wt);
+  if ((r->ss = H5Dopen2(r->file, name, H5P_DEFAULT)) < 0 ||
       (r->status = H5Dopen2(r->file, "/parsweep/status", H5P_DEFAULT)) < 0 ||
       (r->exit_code = H5Dopen2(r->file, "/parsweep/exit_code", H5P_DEFAULT)) <
           0 ||
@@ -485,6 +531,7 @@ static int close_all(psw_results_t *r) {
 
 static void free_all(psw_results_t *r) {
   free(r->path);
+  free(r->csv);
   free(r->tmp);
   free(r->dir);
   free(r->values);
@@ -530,6 +577,13 @@ int psw__results_finish_ex(psw_results_t *r, int completed,
     goto out;
   }
   if (commit && psw__results_commit(r))
+    goto out;
+  /* WaterTAP's CSV from the file just renamed into place: results.h5 is
+   * safe first, so a CSV that cannot be written (a wrong directory) costs
+   * no results; the run then fails with the CSV's message, and --resume
+   * writes it again. */
+  if (commit && r->csv &&
+      (rc = psw__results_write_csv(r->path, r->csv, r->err, sizeof r->err)))
     goto out;
   rc = 0;
 out:

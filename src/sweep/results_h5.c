@@ -217,6 +217,10 @@ int psw__h5_attr_u64(hid_t loc, const char *name, uint64_t v) {
   return scalar(loc, name, 1, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v);
 }
 
+int psw__h5_attr_f64(hid_t loc, const char *name, double v) {
+  return scalar(loc, name, 1, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
+}
+
 /* Select [first, first + count) of dset's file space and run `io`. */
 static int block_io(hid_t dset, hid_t mtype, hid_t dxpl, uint64_t first,
                     size_t count, void *rbuf, const void *wbuf) {

@@ -64,6 +64,7 @@ int psw__h5_scalar_string(hid_t loc, const char *name, const char *s);
 int psw__h5_attr_string(hid_t loc, const char *name, const char *s);
 int psw__h5_attr_i64(hid_t loc, const char *name, int64_t v);
 int psw__h5_attr_u64(hid_t loc, const char *name, uint64_t v);
+int psw__h5_attr_f64(hid_t loc, const char *name, double v);
 
 /* Write or read elements [first, first + count) of the 1-D dataset
  * `dset`; buf holds count elements of memory type `mtype`. */

@@ -33,6 +33,7 @@ struct psw_results {
   char *path; /* the output, replaced at finish */
   char *tmp;  /* where the file is built */
   char *dir;  /* their directory, fsync'ed after the rename */
+  char *csv;  /* csv_results_file_name: written after the rename, or NULL */
   hid_t file;
   hid_t dxpl; /* transfer properties of every write (H5P_DEFAULT serial) */
   hid_t bool_type;

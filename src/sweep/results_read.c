@@ -22,6 +22,9 @@ static const char *const col_path[C_COUNT] = {
 struct psw_results_file {
   char *path;
   hid_t file;
+  hid_t wt;     /* the group holding WaterTAP's groups: the root, or
+                   /<h5_parent_group_name> */
+  char *wt_msg; /* "" or "/NAME", for messages */
   hid_t bool_type;
   hid_t *values; /* nparams + noutputs "value" datasets */
   hid_t cols[C_COUNT];
@@ -42,34 +45,38 @@ static int64_t length(hid_t d) {
   return n;
 }
 
-/* Whether the fixed path (one of col_path, a group name) exists. */
+/* Whether the relative path (one of col_path, a group name) exists. */
 static int exists(hid_t loc, const char *path) {
   /* H5Lexists needs every intermediate group to exist: walk the path. */
-  char buf[64];
-  size_t len = strlen(path);
-  if (len >= sizeof buf)
+  char *buf = strdup(path);
+  int found = 0;
+  if (!buf)
     return 0;
-  memcpy(buf, path, len + 1);
   for (char *p = buf;; p++) {
     if (*p == '/' || *p == '\0') {
       char c = *p;
       *p = '\0';
       if (H5Lexists(loc, buf, H5P_DEFAULT) <= 0)
-        return 0;
-      if (c == '\0')
-        return 1;
+        break;
+      if (c == '\0') {
+        found = 1;
+        break;
+      }
       *p = c;
     }
   }
+  free(buf);
+  return found;
 }
 
 /* Open the "value" datasets of the variables under `group`. */
 static int open_values(psw_results_file_t *f, const char *group, char **names,
                        size_t count, hid_t *out, char *err, size_t errlen) {
   int rc = 0;
-  hid_t g = count ? H5Gopen2(f->file, group, H5P_DEFAULT) : H5I_INVALID_HID;
+  hid_t g = count ? H5Gopen2(f->wt, group, H5P_DEFAULT) : H5I_INVALID_HID;
   if (count && g < 0) {
-    psw__h5_errf(err, errlen, "%s: cannot open /%s", f->path, group);
+    psw__h5_errf(err, errlen, "%s: cannot open %s/%s", f->path, f->wt_msg,
+                 group);
     return PSW_ERR_PARSE;
   }
   for (size_t i = 0; !rc && i < count; i++) {
@@ -77,8 +84,9 @@ static int open_values(psw_results_file_t *f, const char *group, char **names,
     if (v >= 0 && H5Lexists(v, "value", H5P_DEFAULT) > 0)
       out[i] = H5Dopen2(v, "value", H5P_DEFAULT);
     if (out[i] < 0 || length(out[i]) != (int64_t)f->info.n) {
-      psw__h5_errf(err, errlen, "%s: /%s/%s/value is not a column of %llu rows",
-                   f->path, group, names[i], (unsigned long long)f->info.n);
+      psw__h5_errf(err, errlen,
+                   "%s: %s/%s/%s/value is not a column of %llu rows", f->path,
+                   f->wt_msg, group, names[i], (unsigned long long)f->info.n);
       rc = PSW_ERR_PARSE;
     }
     if (v >= 0)
@@ -95,16 +103,18 @@ static int list_group(psw_results_file_t *f, const char *group, char ***names,
   int rc;
   *names = NULL;
   *count = 0;
-  if (!exists(f->file, group))
+  if (!exists(f->wt, group))
     return 0; /* a sweep without outputs is still a sweep */
-  g = H5Gopen2(f->file, group, H5P_DEFAULT);
+  g = H5Gopen2(f->wt, group, H5P_DEFAULT);
   if (g < 0) {
-    psw__h5_errf(err, errlen, "%s: /%s is not a group", f->path, group);
+    psw__h5_errf(err, errlen, "%s: %s/%s is not a group", f->path, f->wt_msg,
+                 group);
     return PSW_ERR_PARSE;
   }
   rc = psw__h5_list(g, names, count) < 0 ? PSW_ERR_IO : 0;
   if (rc)
-    psw__h5_errf(err, errlen, "%s: cannot list /%s", f->path, group);
+    psw__h5_errf(err, errlen, "%s: cannot list %s/%s", f->path, f->wt_msg,
+                 group);
   H5Gclose(g);
   return rc;
 }
@@ -154,6 +164,50 @@ static hid_t image_fapl(const void *image, size_t len) {
   return fapl;
 }
 
+/* Where WaterTAP's groups are (SPEC 3.0, h5_parent_group_name): the group
+ * the root attribute h5_parent_group_name names; else the root when it
+ * holds them; else the one group beside /parsweep that holds
+ * solve_successful (a file whose attribute was lost). Sets f->wt and
+ * f->wt_msg; 0, or PSW_ERR_NOMEM. */
+static int find_wt(psw_results_file_t *f) {
+  char *name = NULL, **names = NULL;
+  size_t count = 0;
+  if (psw__h5_read_attr_string(f->file, "h5_parent_group_name", &name) < 0 ||
+      !name || !name[0] || strchr(name, '/') || !exists(f->file, name)) {
+    free(name);
+    name = NULL;
+    if (!exists(f->file, "solve_successful") &&
+        !exists(f->file, "sweep_params") &&
+        psw__h5_list(f->file, &names, &count) == 0) {
+      for (size_t i = 0; i < count; i++) {
+        if (!strcmp(names[i], "parsweep") || !exists(f->file, names[i]))
+          continue;
+        hid_t g = H5Gopen2(f->file, names[i], H5P_DEFAULT);
+        int has = g >= 0 && exists(g, "solve_successful");
+        if (g >= 0)
+          H5Gclose(g);
+        if (has && name) { /* two candidates: no guess */
+          free(name);
+          name = NULL;
+          break;
+        }
+        if (has && !(name = strdup(names[i])))
+          break;
+      }
+      psw__h5_free_names(names, count);
+    }
+  }
+  H5Eclear2(H5E_DEFAULT);
+  f->wt = H5Gopen2(f->file, name ? name : "/", H5P_DEFAULT);
+  size_t ml = name ? strlen(name) + 2 : 1;
+  f->wt_msg = malloc(ml);
+  if (f->wt_msg)
+    snprintf(f->wt_msg, ml, "%s%s", name ? "/" : "", name ? name : "");
+  free(name);
+  H5Eclear2(H5E_DEFAULT);
+  return f->wt_msg ? 0 : PSW_ERR_NOMEM;
+}
+
 static int open_body(psw_results_file_t *f, const void *image, size_t len,
                      char *err, size_t errlen) {
   int64_t n;
@@ -166,19 +220,31 @@ static int open_body(psw_results_file_t *f, const void *image, size_t len,
     psw__h5_errf(err, errlen, "%s: cannot open as HDF5", f->path);
     return PSW_ERR_IO;
   }
+  if ((rc = find_wt(f))) {
+    psw__results_errf(err, errlen, "%s: out of memory", f->path);
+    return rc;
+  }
+  if (f->wt < 0) {
+    psw__h5_errf(err, errlen, "%s: cannot open %s/", f->path, f->wt_msg);
+    return PSW_ERR_PARSE;
+  }
   for (int c = 0; c < C_COUNT; c++) {
-    if (!exists(f->file, col_path[c])) {
-      psw__results_errf(err, errlen, "%s: not a parsweep results file (no /%s)",
-                        f->path, col_path[c]);
+    /* solve_successful is one of WaterTAP's groups, the rest parsweep's */
+    hid_t loc = c == C_SS ? f->wt : f->file;
+    const char *at = c == C_SS ? f->wt_msg : "";
+    if (!exists(loc, col_path[c])) {
+      psw__results_errf(err, errlen,
+                        "%s: not a parsweep results file (no %s/%s)", f->path,
+                        at, col_path[c]);
       return PSW_ERR_PARSE;
     }
-    f->cols[c] = H5Dopen2(f->file, col_path[c], H5P_DEFAULT);
+    f->cols[c] = H5Dopen2(loc, col_path[c], H5P_DEFAULT);
     n = f->cols[c] < 0 ? -1 : length(f->cols[c]);
     if (c == 0 && n >= 0)
       f->info.n = (uint64_t)n;
     if (n < 0 || (uint64_t)n != f->info.n) {
-      psw__h5_errf(err, errlen, "%s: /%s is not a column of %llu rows", f->path,
-                   col_path[c], (unsigned long long)f->info.n);
+      psw__h5_errf(err, errlen, "%s: %s/%s is not a column of %llu rows",
+                   f->path, at, col_path[c], (unsigned long long)f->info.n);
       return PSW_ERR_PARSE;
     }
   }
@@ -224,7 +290,7 @@ static int open_file(const char *path, const void *image, size_t len,
     psw__results_errf(err, errlen, "%s: out of memory", path);
     goto out;
   }
-  f->file = H5I_INVALID_HID;
+  f->file = f->wt = H5I_INVALID_HID;
   for (int c = 0; c < C_COUNT; c++)
     f->cols[c] = H5I_INVALID_HID;
   f->info.nodes = f->info.workers = -1;
@@ -277,6 +343,8 @@ void psw__results_close(psw_results_file_t *f) {
       H5Dclose(f->cols[c]);
   if (f->bool_type >= 0)
     H5Tclose(f->bool_type);
+  if (f->wt >= 0)
+    H5Gclose(f->wt);
   if (f->file >= 0)
     H5Fclose(f->file);
   H5Eclear2(H5E_DEFAULT);
@@ -290,6 +358,7 @@ void psw__results_close(psw_results_file_t *f) {
   free(in->finished);
   free(in->spec);
   free(f->values);
+  free(f->wt_msg);
   free(f->path);
   free(f);
 }

@@ -63,9 +63,17 @@ void psw__spec_free(psw_spec_t *spec) {
     free(p->full_name);
     free(p->units);
     free(p->array);
+    free(p->set_mode);
   }
   free(spec->params);
+  free(spec->params_file);
+  free(spec->params_text);
   free_strv(spec->outputs, spec->noutputs);
+  free_strv(spec->output_units, spec->output_units ? spec->noutputs : 0);
+  free_strv(spec->output_full_names,
+            spec->output_full_names ? spec->noutputs : 0);
+  free(spec->csv_file);
+  free(spec->h5_parent);
   free_strv(spec->command, spec->command_argc);
   free(spec->plugin);
   free_strv(spec->server, spec->server_argc);
@@ -108,6 +116,8 @@ enum {
   T_PARAMETERS,
   T_OUTPUTS,
   T_MODEL,
+  T_CSV,
+  T_H5_PARENT,
   T_COUNT
 };
 static const char *const top_keys[T_COUNT] = {
@@ -120,6 +130,8 @@ static const char *const top_keys[T_COUNT] = {
     [T_PARAMETERS] = "parameters",
     [T_OUTPUTS] = "outputs",
     [T_MODEL] = "model",
+    [T_CSV] = "csv_results_file_name",
+    [T_H5_PARENT] = "h5_parent_group_name",
 };
 
 static int nonempty_str(psw__spec_rd_t *rd, const psw__spec_kv_t *kv,
@@ -128,6 +140,45 @@ static int nonempty_str(psw__spec_rd_t *rd, const psw__spec_kv_t *kv,
   if (!rc && !**out)
     rc = psw__spec_fail(rd, psw__spec_line(kv->val), key, "empty string");
   return rc;
+}
+
+/* WaterTAP's writer options. The parent group becomes an HDF5 group
+ * beside /parsweep: a name HDF5 can hold, and not "parsweep" itself. */
+static int read_writer_keys(psw__spec_rd_t *rd, const psw__spec_kv_t *kv) {
+  psw_spec_t *s = rd->spec;
+  int rc = 0;
+  if (kv[T_CSV].key &&
+      (rc = nonempty_str(rd, &kv[T_CSV], top_keys[T_CSV], &s->csv_file)))
+    return rc;
+  if (!kv[T_H5_PARENT].key)
+    return 0;
+  const char *key = top_keys[T_H5_PARENT];
+  int line = psw__spec_line(kv[T_H5_PARENT].val);
+  if ((rc = psw__spec_str(rd, kv[T_H5_PARENT].val, key, &s->h5_parent)) ||
+      (rc = psw__spec_check_name(rd, s->h5_parent, line, key, "group")))
+    return rc;
+  if (!strcmp(s->h5_parent, "parsweep"))
+    return psw__spec_fail(rd, line, key,
+                          "'parsweep' is parsweep's own group at the root");
+  return 0;
+}
+
+/* The CSV header separates names with commas: a name holding one would
+ * shift every column after it for whoever reads the file. */
+static int check_csv_names(psw__spec_rd_t *rd, const psw__spec_kv_t *csv) {
+  const psw_spec_t *s = rd->spec;
+  if (!csv->key)
+    return 0;
+  for (size_t i = 0; i < s->nparams + s->noutputs; i++) {
+    const char *n =
+        i < s->nparams ? s->params[i].name : s->outputs[i - s->nparams];
+    if (strchr(n, ','))
+      return psw__spec_fail(rd, psw__spec_line(csv->key), top_keys[T_CSV],
+                            "the name '%s' contains a comma (the CSV header "
+                            "separates names with commas)",
+                            n);
+  }
+  return 0;
 }
 
 static int read_top(psw__spec_rd_t *rd, yaml_node_t *root) {
@@ -174,6 +225,9 @@ static int read_top(psw__spec_rd_t *rd, yaml_node_t *root) {
   if (rc)
     return rc;
 
+  if ((rc = read_writer_keys(rd, kv)))
+    return rc;
+
   int ns_line =
       kv[T_NUM_SAMPLES].key ? psw__spec_line(kv[T_NUM_SAMPLES].val) : 0;
   /* The bounds on N and on the values per sample need the number of
@@ -182,9 +236,14 @@ static int read_top(psw__spec_rd_t *rd, yaml_node_t *root) {
   if (on->type == YAML_SEQUENCE_NODE)
     rd->noutputs =
         (size_t)(on->data.sequence.items.top - on->data.sequence.items.start);
+  else if (on->type == YAML_MAPPING_NODE)
+    rd->noutputs =
+        (size_t)(on->data.mapping.pairs.top - on->data.mapping.pairs.start);
   if ((rc = psw__spec_read_params(rd, &kv[T_PARAMETERS], ns_line)))
     return rc;
   if ((rc = psw__spec_read_outputs(rd, &kv[T_OUTPUTS])))
+    return rc;
+  if ((rc = check_csv_names(rd, &kv[T_CSV])))
     return rc;
   return psw__spec_read_model(rd, &kv[T_MODEL]);
 }
@@ -227,43 +286,58 @@ static int check_depth(psw__spec_rd_t *rd, const char *text, size_t len) {
 }
 
 /* Load the first document, refuse a second one (a "---" in the middle of a
- * spec is more likely a paste error than intent), and walk it. */
-static int parse_doc(psw__spec_rd_t *rd, const char *text, size_t len) {
+ * spec is more likely a paste error than intent). */
+int psw__spec_load_doc(psw__spec_rd_t *rd, const char *text, size_t len,
+                       yaml_document_t *doc) {
   yaml_parser_t parser;
-  yaml_document_t doc, extra;
+  yaml_document_t extra;
   int rc;
   if ((rc = check_depth(rd, text, len)))
     return rc;
   if (!yaml_parser_initialize(&parser))
     return PSW_ERR_NOMEM;
   yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-  if (!yaml_parser_load(&parser, &doc)) {
+  if (!yaml_parser_load(&parser, doc)) {
     rc = yaml_problem(rd, &parser, text, len);
     yaml_parser_delete(&parser);
     return rc;
   }
+  /* An empty first document is the caller's to report (as before). */
+  if (!yaml_document_get_root_node(doc)) {
+    yaml_parser_delete(&parser);
+    return 0;
+  }
+  if (!yaml_parser_load(&parser, &extra)) {
+    rc = yaml_problem(rd, &parser, text, len);
+  } else {
+    if (yaml_document_get_root_node(&extra))
+      rc = psw__spec_fail(rd, (int)extra.start_mark.line + 1, "(root)",
+                          "a second YAML document (only one is read)");
+    yaml_document_delete(&extra);
+  }
+  yaml_parser_delete(&parser);
+  if (rc)
+    yaml_document_delete(doc);
+  return rc;
+}
+
+static int parse_doc(psw__spec_rd_t *rd, const char *text, size_t len) {
+  yaml_document_t doc;
+  int rc = psw__spec_load_doc(rd, text, len, &doc);
+  if (rc)
+    return rc;
   rd->doc = &doc;
   yaml_node_t *root = yaml_document_get_root_node(&doc);
-  if (!root) {
+  if (!root)
     rc = psw__spec_fail(rd, 1, "(root)",
                         "empty file (expected a mapping with parameters, "
                         "outputs and model)");
-  } else if (root->type != YAML_MAPPING_NODE) {
+  else if (root->type != YAML_MAPPING_NODE)
     rc = psw__spec_fail(rd, psw__spec_line(root), "(root)",
                         "expected a mapping, got %s", psw__spec_what(root));
-  } else if (!yaml_parser_load(&parser, &extra)) {
-    rc = yaml_problem(rd, &parser, text, len);
-  } else {
-    yaml_node_t *r2 = yaml_document_get_root_node(&extra);
-    if (r2)
-      rc = psw__spec_fail(rd, (int)extra.start_mark.line + 1, "(root)",
-                          "a second YAML document (only one is read)");
-    else
-      rc = read_top(rd, root);
-    yaml_document_delete(&extra);
-  }
+  else
+    rc = read_top(rd, root);
   yaml_document_delete(&doc);
-  yaml_parser_delete(&parser);
   rd->doc = NULL;
   return rc;
 }
@@ -285,8 +359,13 @@ int psw__spec_parse(const char *path, const char *text, size_t len,
     psw__spec_free(s);
     return rc;
   }
-  psw__spec_rd_t rd = {
-      .path = path, .doc = NULL, .err = err, .errlen = errlen, .spec = s};
+  psw__spec_rd_t rd = {.path = path,
+                       .doc = NULL,
+                       .err = err,
+                       .errlen = errlen,
+                       .spec = s,
+                       .pprefix = "parameters",
+                       .spec_path = path};
   rc = parse_doc(&rd, text, len);
   if (rc) {
     if (rc == PSW_ERR_NOMEM && err && errlen)

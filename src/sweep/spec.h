@@ -41,6 +41,12 @@ typedef struct psw_param {
   double *array;        /* Predetermined*: values */
   size_t array_len;
   int line; /* line of the parameter in the file, for messages */
+  /* WaterTAP's set_mode (fix_value, set_lb, set_ub, set_fixed_state) and
+   * default_value: recorded in results.h5, not used by parsweep (the model
+   * decides how a value is applied). NULL / has_default 0 when absent. */
+  char *set_mode;
+  double default_value;
+  int has_default;
 } psw_param_t;
 
 typedef struct psw_spec {
@@ -55,8 +61,21 @@ typedef struct psw_spec {
 
   psw_param_t *params;
   size_t nparams;
+  char *params_file; /* `parameters:` named a WaterTAP file: its path as
+                        opened (relative to the spec's directory), else NULL */
+  char *params_text; /* that file's bytes, NUL-terminated (recorded) */
   char **outputs;
   size_t noutputs;
+  /* `outputs:` as a mapping: each output's units and full_name (NULL
+   * entries when not given; the arrays NULL for a list of names). */
+  char **output_units;
+  char **output_full_names;
+
+  /* WaterTAP's writer options (SPEC 3.0), run options, not in the hash:
+   * csv_results_file_name (relative to the working directory, like
+   * output) and h5_parent_group_name (NULL when absent). */
+  char *csv_file;
+  char *h5_parent;
 
   /* model: exactly one of command/plugin/server */
   char **command; /* argv template, NULL-terminated; placeholders kept */

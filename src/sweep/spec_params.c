@@ -35,17 +35,28 @@ enum {
   K_STD,
   K_ARRAY,
   K_UNITS,
+  K_SET_MODE,
+  K_DEFAULT,
   K_COUNT
 };
 static const char *const pkeys[K_COUNT] = {
-    [K_TYPE] = "type",      [K_PARAM] = "param",   [K_LO] = "lower_limit",
-    [K_UP] = "upper_limit", [K_N] = "num_samples", [K_MEAN] = "mean",
-    [K_STD] = "std",        [K_ARRAY] = "array",   [K_UNITS] = "units",
+    [K_TYPE] = "type",
+    [K_PARAM] = "param",
+    [K_LO] = "lower_limit",
+    [K_UP] = "upper_limit",
+    [K_N] = "num_samples",
+    [K_MEAN] = "mean",
+    [K_STD] = "std",
+    [K_ARRAY] = "array",
+    [K_UNITS] = "units",
+    [K_SET_MODE] = "set_mode",
+    [K_DEFAULT] = "default_value",
 };
 
 #define B(k) (1u << (k))
 #define BOUNDS (B(K_LO) | B(K_UP))
-#define COMMON (B(K_TYPE) | B(K_PARAM) | B(K_UNITS))
+#define COMMON                                                                 \
+  (B(K_TYPE) | B(K_PARAM) | B(K_UNITS) | B(K_SET_MODE) | B(K_DEFAULT))
 static const struct {
   unsigned req, opt;
 } rules[] = {
@@ -71,8 +82,8 @@ typedef struct ploc {
 
 /* Parameter names become HDF5 group names (/sweep_params/<name>) and
  * {name} placeholders, so '/', '.', '..' and braces cannot be used. */
-static int check_name(psw__spec_rd_t *rd, const char *name, int line,
-                      const char *path, const char *what) {
+int psw__spec_check_name(psw__spec_rd_t *rd, const char *name, int line,
+                         const char *path, const char *what) {
   const char *bad = NULL;
   if (!*name)
     bad = "empty";
@@ -148,14 +159,19 @@ static int parse_type(psw__spec_rd_t *rd, const psw__spec_kv_t *kv,
   return rc;
 }
 
-/* Key presence against the type's rules: unused keys, then missing ones. */
-static int check_keys(psw__spec_rd_t *rd, const psw__spec_kv_t *kv,
-                      const char *path, int key_line, psw_sampler_t s) {
+/* Key presence against the type's rules: unused keys, then missing ones.
+ * In a WaterTAP file an unused key is dropped instead (WaterTAP's reader
+ * reads only the keys of the type, so its users' files carry others, e.g.
+ * the bounds of a type they switched from). */
+static int check_keys(psw__spec_rd_t *rd, psw__spec_kv_t *kv, const char *path,
+                      int key_line, psw_sampler_t s) {
   char kp[PSW__KEYPATH_MAX];
   unsigned allowed = rules[s].req | rules[s].opt | COMMON;
   for (int k = 0; k < K_COUNT; k++) {
     psw__spec_keypath(kp, path, pkeys[k]);
-    if (kv[k].key && !(allowed & B(k)))
+    if (kv[k].key && !(allowed & B(k)) && rd->wt_file)
+      kv[k].key = kv[k].val = NULL;
+    else if (kv[k].key && !(allowed & B(k)))
       return psw__spec_fail(rd, psw__spec_line(kv[k].key), kp, "not used by %s",
                             psw__sampler_name(s));
   }
@@ -179,18 +195,31 @@ static int read_bounds(psw__spec_rd_t *rd, const psw__spec_kv_t *kv,
   if (rc)
     return rc;
   int lo_line = psw__spec_line(kv[K_LO].val);
-  if (p->lower > p->upper)
+  int up_line = psw__spec_line(kv[K_UP].val);
+  int geom = p->kind == PSW_S_GEOM || p->kind == PSW_S_REVERSE_GEOM;
+  /* Grid kinds take what numpy takes: linspace and geomspace run from
+   * lower_limit to upper_limit in either direction. Random kinds draw
+   * from an interval. */
+  if (p->lower > p->upper && !psw__sampler_is_grid(p->kind))
     return psw__spec_fail(rd, lo_line, lo,
                           "greater than upper_limit (%.15g > %.15g)", p->lower,
                           p->upper);
   if (!isfinite(p->upper - p->lower))
     return psw__spec_fail(rd, lo_line, lo,
                           "upper_limit - lower_limit overflows a double");
-  if ((p->kind == PSW_S_GEOM || p->kind == PSW_S_REVERSE_GEOM) && p->lower <= 0)
-    return psw__spec_fail(rd, lo_line, lo,
-                          "must be > 0 for %s (a geometric sequence cannot "
-                          "include zero or change sign)",
+  /* numpy.geomspace refuses 0 and gives NaN between bounds of mixed
+   * signs; both negative is its negated geomspace of the magnitudes. */
+  if (geom && (p->lower == 0 || p->upper == 0))
+    return psw__spec_fail(rd, p->lower == 0 ? lo_line : up_line,
+                          p->lower == 0 ? lo : up,
+                          "must not be 0 for %s (a geometric sequence cannot "
+                          "include zero)",
                           psw__sampler_name(p->kind));
+  if (geom && (p->lower < 0) != (p->upper < 0))
+    return psw__spec_fail(rd, lo_line, lo,
+                          "%.15g and upper_limit %.15g differ in sign (%s: a "
+                          "geometric sequence cannot change sign)",
+                          p->lower, p->upper, psw__sampler_name(p->kind));
   return 0;
 }
 
@@ -216,17 +245,48 @@ static int read_normal(psw__spec_rd_t *rd, const psw__spec_kv_t *kv,
   return 0;
 }
 
+/* set_mode and default_value, as WaterTAP's reader takes them: set_mode
+ * one of its four modes (null: the default, fix_value), default_value a
+ * number or null. Only recorded: the model applies the values. */
+static int read_set_mode(psw__spec_rd_t *rd, const psw__spec_kv_t *kv,
+                         const char *path, psw_param_t *p) {
+  static const char *const modes[] = {"fix_value", "set_lb", "set_ub",
+                                      "set_fixed_state"};
+  char kp[PSW__KEYPATH_MAX];
+  int rc;
+  if (kv[K_SET_MODE].key && !psw__spec_is_null(kv[K_SET_MODE].val)) {
+    psw__spec_keypath(kp, path, pkeys[K_SET_MODE]);
+    if ((rc = psw__spec_str(rd, kv[K_SET_MODE].val, kp, &p->set_mode)))
+      return rc;
+    size_t m = 0;
+    while (m < sizeof modes / sizeof *modes && strcmp(modes[m], p->set_mode))
+      m++;
+    if (m == sizeof modes / sizeof *modes)
+      return psw__spec_fail(rd, psw__spec_line(kv[K_SET_MODE].val), kp,
+                            "unknown set_mode '%s' (valid: fix_value, set_lb, "
+                            "set_ub, set_fixed_state)",
+                            p->set_mode);
+  }
+  if (kv[K_DEFAULT].key && !psw__spec_is_null(kv[K_DEFAULT].val)) {
+    psw__spec_keypath(kp, path, pkeys[K_DEFAULT]);
+    if ((rc = psw__spec_num(rd, kv[K_DEFAULT].val, kp, &p->default_value)))
+      return rc;
+    p->has_default = 1;
+  }
+  return 0;
+}
+
 static int read_param(psw__spec_rd_t *rd, yaml_node_t *key, yaml_node_t *val,
                       psw_param_t *p, ploc_t *loc) {
   char path[PSW__KEYPATH_MAX], kp[PSW__KEYPATH_MAX];
   psw__spec_kv_t kv[K_COUNT];
   const char *name = psw__spec_key_text(key);
   int rc;
-  psw__spec_keypath(path, "parameters", name);
+  psw__spec_keypath(path, rd->pprefix, name);
   loc->key_line = p->line = psw__spec_line(key);
   if ((rc = psw__spec_dup(name, strlen(name), &p->name)))
     return rc;
-  if ((rc = check_name(rd, name, p->line, path, "parameter")))
+  if ((rc = psw__spec_check_name(rd, name, p->line, path, "parameter")))
     return rc;
   if ((rc = psw__spec_map(rd, val, path, pkeys, K_COUNT, kv)))
     return rc;
@@ -252,7 +312,7 @@ static int read_param(psw__spec_rd_t *rd, yaml_node_t *key, yaml_node_t *val,
     rc = psw__spec_str(rd, kv[K_UNITS].val, kp, &p->units);
   else
     rc = psw__spec_dup("None", 4, &p->units);
-  if (rc)
+  if (rc || (rc = read_set_mode(rd, kv, path, p)))
     return rc;
 
   if (kv[K_LO].key && (rc = read_bounds(rd, kv, path, p)))
@@ -292,7 +352,7 @@ static int check_mixing(psw__spec_rd_t *rd, const ploc_t *loc) {
   for (size_t i = 1; i < s->nparams; i++) {
     if (psw__sampler_is_grid(s->params[i].kind) == grid0)
       continue;
-    psw__spec_keypath(pp, "parameters", s->params[i].name);
+    psw__spec_keypath(pp, rd->pprefix, s->params[i].name);
     psw__spec_keypath(kp, pp, "type");
     return psw__spec_fail(
         rd, loc[i].type_line, kp,
@@ -307,9 +367,10 @@ static int check_mixing(psw__spec_rd_t *rd, const ploc_t *loc) {
 }
 
 /* "parameters.<name>.num_samples" (or .array) of p into kp. */
-static const char *kp_count(char *kp, const psw_param_t *p) {
+static const char *kp_count(const psw__spec_rd_t *rd, char *kp,
+                            const psw_param_t *p) {
   char pp[PSW__KEYPATH_MAX];
-  psw__spec_keypath(pp, "parameters", p->name);
+  psw__spec_keypath(pp, rd->pprefix, p->name);
   psw__spec_keypath(kp, pp, count_key(p));
   return kp;
 }
@@ -338,12 +399,12 @@ static int grid_total(psw__spec_rd_t *rd, const ploc_t *loc) {
   for (size_t i = 0; i < s->nparams; i++) {
     const psw_param_t *p = &s->params[i];
     if (p->num_samples > UINT64_MAX / total) {
-      return psw__spec_fail(rd, loc[i].count_line, kp_count(kp, p),
+      return psw__spec_fail(rd, loc[i].count_line, kp_count(rd, kp, p),
                             "total number of samples (product of the grid "
                             "axes) overflows 64 bits");
     }
     total *= p->num_samples;
-    if ((rc = check_total(rd, total, loc[i].count_line, kp_count(kp, p))))
+    if ((rc = check_total(rd, total, loc[i].count_line, kp_count(rd, kp, p))))
       return rc;
   }
   s->total = total;
@@ -359,11 +420,12 @@ static int random_total(psw__spec_rd_t *rd, const ploc_t *loc, int ns_line) {
   char pp[PSW__KEYPATH_MAX], kp[PSW__KEYPATH_MAX];
   uint64_t n = s->num_samples;
   int n_line = ns_line;
-  const char *n_from = "num_samples";
+  /* In a WaterTAP file, "num_samples at line N" would point into it. */
+  const char *n_from = rd->wt_file ? "the spec's num_samples" : "num_samples";
   unsigned sobol = 0;
   for (size_t i = 0; i < s->nparams; i++) {
     psw_param_t *p = &s->params[i];
-    psw__spec_keypath(pp, "parameters", p->name);
+    psw__spec_keypath(pp, rd->pprefix, p->name);
     if (!loc[i].own_count) {
       if (!s->num_samples) {
         psw__spec_keypath(kp, pp, "num_samples");
@@ -397,7 +459,7 @@ static int random_total(psw__spec_rd_t *rd, const ploc_t *loc, int ns_line) {
   if (sobol && n > SOBOL_MAX_POINTS) {
     for (size_t i = 0; i < s->nparams; i++)
       if (s->params[i].kind == PSW_S_SOBOL) {
-        psw__spec_keypath(pp, "parameters", s->params[i].name);
+        psw__spec_keypath(pp, rd->pprefix, s->params[i].name);
         psw__spec_keypath(kp, pp, "num_samples");
         return psw__spec_fail(
             rd, loc[i].count_line ? loc[i].count_line : ns_line, kp,
@@ -408,24 +470,25 @@ static int random_total(psw__spec_rd_t *rd, const ploc_t *loc, int ns_line) {
   s->total = n;
   for (size_t i = 0; i < s->nparams; i++)
     if (s->params[i].name == n_from)
-      return check_total(rd, n, n_line, kp_count(kp, &s->params[i]));
-  return check_total(rd, n, n_line, "num_samples");
+      return check_total(rd, n, n_line, kp_count(rd, kp, &s->params[i]));
+  psw__spec_rd_t top = *rd; /* N is the spec's num_samples: name the spec */
+  top.path = rd->spec_path;
+  return check_total(&top, n, n_line, "num_samples");
 }
 
-int psw__spec_read_params(psw__spec_rd_t *rd, const psw__spec_kv_t *params,
-                          int num_samples_line) {
+int psw__spec_read_param_map(psw__spec_rd_t *rd, yaml_node_t *n, int key_line,
+                             int num_samples_line) {
   psw_spec_t *s = rd->spec;
-  yaml_node_t *n = params->val;
-  int rc = psw__spec_map_free_keys(rd, n, "parameters");
+  int rc = psw__spec_map_free_keys(rd, n, rd->pprefix);
   if (rc)
     return rc;
   size_t count =
       (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
   if (!count)
-    return psw__spec_fail(rd, psw__spec_line(params->key), "parameters",
+    return psw__spec_fail(rd, key_line, rd->pprefix,
                           "empty (at least one parameter is required)");
   if (count > PSW_SPEC_MAX_VALUES)
-    return psw__spec_fail(rd, psw__spec_line(params->key), "parameters",
+    return psw__spec_fail(rd, key_line, rd->pprefix,
                           "%zu parameters: at most %d parameters and outputs "
                           "together (a sample's values must fit parsweep's "
                           "128 KiB record)",
@@ -451,50 +514,13 @@ int psw__spec_read_params(psw__spec_rd_t *rd, const psw__spec_kv_t *params,
   return rc;
 }
 
-int psw__spec_read_outputs(psw__spec_rd_t *rd, const psw__spec_kv_t *outputs) {
-  psw_spec_t *s = rd->spec;
-  const yaml_node_t *n = outputs->val;
-  char ip[PSW__KEYPATH_MAX];
-  if (n->type != YAML_SEQUENCE_NODE)
-    return psw__spec_fail(rd, psw__spec_line(n), "outputs",
-                          "expected a sequence of names, got %s",
-                          psw__spec_what(n));
-  size_t count =
-      (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-  if (!count)
-    return psw__spec_fail(rd, psw__spec_line(outputs->key), "outputs",
-                          "empty (at least one output is required)");
-  if (count > PSW_SPEC_MAX_VALUES - s->nparams)
-    return psw__spec_fail(rd, psw__spec_line(outputs->key), "outputs",
-                          "%zu parameters and %zu outputs: at most %d "
-                          "together (a sample's values must fit parsweep's "
-                          "128 KiB record)",
-                          s->nparams, count, PSW_SPEC_MAX_VALUES);
-  s->outputs = calloc(count, sizeof *s->outputs);
-  if (!s->outputs)
-    return PSW_ERR_NOMEM;
-  for (size_t i = 0; i < count; i++) {
-    yaml_node_t *it = psw__spec_node(rd, n->data.sequence.items.start[i]);
-    psw__spec_itempath(ip, "outputs", i);
-    int rc = psw__spec_str(rd, it, ip, &s->outputs[i]);
-    if (rc)
-      return rc;
-    s->noutputs = i + 1;
-    const char *o = s->outputs[i];
-    int line = psw__spec_line(it);
-    if ((rc = check_name(rd, o, line, ip, "output")))
-      return rc;
-    /* The model prints "name=value": a name with '=' or surrounding blanks
-     * could never be matched. */
-    size_t len = strlen(o);
-    if (strchr(o, '=') || o[0] == ' ' || o[0] == '\t' || o[len - 1] == ' ' ||
-        o[len - 1] == '\t')
-      return psw__spec_fail(rd, line, ip,
-                            "invalid output name: contains '=' or leading or "
-                            "trailing blanks");
-    for (size_t j = 0; j < i; j++)
-      if (!strcmp(s->outputs[j], o))
-        return psw__spec_fail(rd, line, ip, "duplicate output '%s'", o);
-  }
-  return 0;
+/* `parameters:` is a mapping of parameters, or (SPEC 3.0) a string naming
+ * a WaterTAP sweep-parameter file. */
+int psw__spec_read_params(psw__spec_rd_t *rd, const psw__spec_kv_t *params,
+                          int num_samples_line) {
+  yaml_node_t *n = params->val;
+  if (n->type == YAML_SCALAR_NODE && !psw__spec_is_null(n))
+    return psw__spec_read_params_file(rd, params, num_samples_line);
+  return psw__spec_read_param_map(rd, n, psw__spec_line(params->key),
+                                  num_samples_line);
 }

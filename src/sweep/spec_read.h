@@ -24,6 +24,13 @@ typedef struct psw__spec_rd {
   size_t errlen;
   psw_spec_t *spec;
   size_t noutputs; /* the length of `outputs:` before it is read (bounds) */
+  /* Key paths of parameters start with this: "parameters" in the spec, ""
+   * in a WaterTAP parameter file (its top-level keys are the names). */
+  const char *pprefix;
+  /* Reading a WaterTAP parameter file: keys WaterTAP's reader knows but
+   * the type does not use are ignored, as WaterTAP ignores them. */
+  int wt_file;
+  const char *spec_path; /* the spec itself, for messages about its keys */
 } psw__spec_rd_t;
 
 /* The most samples a file of rows of nvalues values can hold. */
@@ -78,7 +85,29 @@ int psw__spec_uint(psw__spec_rd_t *rd, const yaml_node_t *n, const char *path,
 int psw__spec_bool(psw__spec_rd_t *rd, const yaml_node_t *n, const char *path,
                    int *out); /* true/false (any case), yes/no, on/off */
 
-/* The sections, in spec_params.c and spec_model.c. */
+/* Parse text (len bytes) into *doc: nesting bounded, one document only,
+ * errors as "<rd->path>:<line>: syntax: ...". On success the caller
+ * deletes *doc. */
+int psw__spec_load_doc(psw__spec_rd_t *rd, const char *text, size_t len,
+                       yaml_document_t *doc);
+
+/* Refuse a name that cannot be an HDF5 link or a {placeholder} (empty,
+ * '.', '..', '/', braces, control characters); `what` is "parameter",
+ * "output", ... */
+int psw__spec_check_name(psw__spec_rd_t *rd, const char *name, int line,
+                         const char *path, const char *what);
+
+/* The parameters of a mapping node (the spec's `parameters:` or the root of
+ * a WaterTAP file), in rd's document. key_line: where to point when empty. */
+int psw__spec_read_param_map(psw__spec_rd_t *rd, yaml_node_t *n, int key_line,
+                             int num_samples_line);
+
+/* `parameters: FILE`: read the WaterTAP sweep-parameter file (spec_wtfile.c).
+ */
+int psw__spec_read_params_file(psw__spec_rd_t *rd, const psw__spec_kv_t *params,
+                               int num_samples_line);
+
+/* The sections, in spec_params.c, spec_outputs.c and spec_model.c. */
 int psw__spec_read_params(psw__spec_rd_t *rd, const psw__spec_kv_t *params,
                           int num_samples_line);
 int psw__spec_read_outputs(psw__spec_rd_t *rd, const psw__spec_kv_t *outputs);
