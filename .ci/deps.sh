@@ -24,6 +24,8 @@ PACKAGES=(
   openmpi-bin libopenmpi-dev libpmix-dev libpmix-bin libhdf5-openmpi-dev
   # Slurm: libslurm for submit/status, and a real cluster for the tests
   slurm-wlm slurmctld slurmd slurm-client libslurm-dev munge libmunge-dev
+  # man pages (scdoc turns man/*.scd into roff; man finds them in tests)
+  scdoc man-db
   # benchmark baselines
   python3-mpi4py parallel
 )

@@ -246,6 +246,14 @@ int psw__plan_ex(const psw_topo_t *t, const char *requested, int jobs,
   } else {
     plan_named(out, t, native, jobs, have);
   }
+  /* SPEC §5: several ranks each running a single-node backend. With MPI
+   * built that is the user's choice (-b fork asked for explicitly, a
+   * warning); without it the ranks cannot have been meant, and a sweep
+   * must not run once per rank. */
+  int single_node = !strcmp(out->backend, "serial") ||
+                    !strcmp(out->backend, "threads") ||
+                    !strcmp(out->backend, "fork");
+  out->refuse = single_node && t->job_size > 1 && !(have & PSW_PLAN_HAVE_MPI);
   long long per_node = (long long)out->workers_per_rank * t->local_size;
   if (out->workers_per_rank == 0)
     out->workers_per_node = 0;

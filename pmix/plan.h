@@ -25,9 +25,11 @@
  * or every CPU), mpi (1 per rank), hybrid (the two hybrid rules above),
  * elastic (-j N local workers, 0 by default: the head evaluates nothing).
  * A pool backend under a launcher of several ranks warns that each rank
- * would run alone. A name this library does not build is reported with
- * available = 0. An unknown name plans serial with a warning naming the
- * valid choices, as the manager does. */
+ * would run alone; in a library without MPI (where the ranks cannot be
+ * meant) the plan also says `refuse`: `parsweep run` then exits at once
+ * (SPEC §5) rather than run the whole sweep once per rank. A name this library
+ * does not build is reported with available = 0. An unknown name plans serial
+ * with a warning naming the valid choices, as the manager does. */
 #ifndef PSW_PMIX_PLAN_H
 #define PSW_PMIX_PLAN_H
 
@@ -47,6 +49,7 @@ typedef struct psw_plan {
   int node_group;       /* hybrid: the node's ranks are its workers */
   int jobs_ignored;     /* -j was given but does not apply */
   int warn;             /* departs from the request or from SPEC §1 */
+  int refuse;           /* several ranks but no MPI: a sweep must not run */
   char reason[512];     /* one line, for people */
 } psw_plan_t;
 

@@ -40,6 +40,36 @@ static int usage_error(const char *msg, const char *arg) {
       "info", "[--json] [--topology DESC] [-b BACKEND] [-j N]", msg, arg);
 }
 
+/* --- what this build has -------------------------------------------------
+ * The parts SPEC §8 builds when their packages are found; the backends
+ * come from the library itself. jobscripts/ check "mpi" before a step that
+ * would start several ranks (a build without MPI refuses them). */
+struct feature {
+  const char *name;
+  int on;
+};
+
+static size_t features(struct feature f[6]) {
+  unsigned have = psw__plan_have();
+  int pmix = 0, submit = 0, phdf5 = 0;
+#ifdef PSW_HAVE_PMIX
+  pmix = 1;
+#endif
+#ifdef PSW_HAVE_SLURM
+  submit = 1;
+#endif
+#ifdef PSW_HAVE_PARALLEL_HDF5
+  phdf5 = 1;
+#endif
+  f[0] = (struct feature){"mpi", !!(have & PSW_PLAN_HAVE_MPI)};
+  f[1] = (struct feature){"hybrid", !!(have & PSW_PLAN_HAVE_HYBRID)};
+  f[2] = (struct feature){"elastic", !!(have & PSW_PLAN_HAVE_ELASTIC)};
+  f[3] = (struct feature){"pmix", pmix};
+  f[4] = (struct feature){"submit", submit};
+  f[5] = (struct feature){"parallel_hdf5", phdf5};
+  return 6;
+}
+
 /* --- JSON ----------------------------------------------------------------
  */
 
@@ -121,14 +151,22 @@ static void print_json(FILE *f, const psw_topo_t *t, const psw_plan_t *p,
   fprintf(f, ", \"available\": %s, \"workers\": %d, \"workers_per_node\": ",
           p->available ? "true" : "false", p->workers_per_rank);
   json_int_or_null(f, p->workers_per_node);
-  fprintf(f, ", \"node_group\": %s, \"jobs_ignored\": %s, \"warning\": %s",
+  fprintf(f,
+          ", \"node_group\": %s, \"jobs_ignored\": %s, \"warning\": %s, "
+          "\"refuse\": %s",
           p->node_group ? "true" : "false", p->jobs_ignored ? "true" : "false",
-          p->warn ? "true" : "false");
+          p->warn ? "true" : "false", p->refuse ? "true" : "false");
   fputs(", \"reason\": ", f);
   json_str(f, p->reason);
   fputs(", \"backends\": ", f);
   json_str(f, psw_backend_valid_names());
-  fputs("}\n", f);
+  struct feature ft[6];
+  size_t nf = features(ft);
+  fputs(", \"built\": {", f);
+  for (size_t i = 0; i < nf; i++)
+    fprintf(f, "%s\"%s\": %s", i ? ", " : "", ft[i].name,
+            ft[i].on ? "true" : "false");
+  fputs("}}\n", f);
 }
 
 /* --- text ---------------------------------------------------------------- */
@@ -185,9 +223,25 @@ static void print_text(FILE *f, const psw_topo_t *t, const psw_plan_t *p) {
             p->workers_per_rank == 1 ? "" : "s");
   if (p->available && !p->node_group && p->workers_per_node >= 0)
     fprintf(f, ", %d on this node", p->workers_per_node);
-  fprintf(f, "%s\n", p->warn ? "  [warning]" : "");
+  fprintf(f, "%s\n",
+          p->refuse ? "  [parsweep run refuses: rebuild with MPI, or use -b "
+                      "elastic]"
+          : p->warn ? "  [warning]"
+                    : "");
   fprintf(f, "  %-12s %s\n", "because", p->reason);
   fprintf(f, "  %-12s %s\n", "backends", psw_backend_valid_names());
+  struct feature ft[6];
+  size_t nf = features(ft);
+  for (int on = 1; on >= 0; on--) {
+    fprintf(f, "  %-12s", on ? "built with" : "without");
+    int any = 0;
+    for (size_t i = 0; i < nf; i++)
+      if (ft[i].on == on) {
+        fprintf(f, " %s", ft[i].name);
+        any = 1;
+      }
+    fprintf(f, "%s\n", any ? "" : " -");
+  }
 }
 
 int psw__cmd_info(int argc, char **argv) {

@@ -13,13 +13,15 @@
 
 #include "cli/cli.h"
 #include "parsweep.h"
+#include "plan.h"
 #include "sweep/model.h"
 #include "sweep/runner.h"
 #include "sweep/spec.h"
+#include "topo.h"
 
 static const char run_help[] =
     "usage: parsweep run SPEC.yaml [-o FILE] [-b BACKEND] [-j N] [--resume]\n"
-    "                    [--force] [--progress|--quiet]\n"
+    "                    [--force] [--progress|--quiet] [--listen HOST:PORT]\n"
     "\n"
     "Sample the parameters of SPEC.yaml, evaluate its model on every sample\n"
     "in parallel and write every result to one HDF5 file (results.h5).\n"
@@ -67,6 +69,31 @@ static int launched_rank(void) {
       return atoi(v);
   }
   return 0;
+}
+
+/* SPEC §5: a parsweep without MPI that is one of several ranks of a
+ * launcher (srun -n 2, mpirun -n 2, a multi-node step) would run the whole
+ * sweep once per rank, each on the same output. It refuses before any model
+ * runs or any output, lock or journal is touched; rank 0 alone says why, so
+ * that the job's log has one line. A build with MPI never gets here: its
+ * ranks share the sweep. Returns 1 when refused. */
+static int refuse_launch(const char *backend, int jobs) {
+  if (psw__plan_have() & PSW_PLAN_HAVE_MPI)
+    return 0;
+  psw_topo_t t;
+  char err[256];
+  if (psw__topo_discover(&t, err, sizeof err))
+    return 0; /* the backend reports what it cannot discover */
+  psw_plan_t p;
+  int refuse = psw__plan(&t, backend, jobs, &p) == 0 && p.refuse;
+  if (refuse && t.rank <= 0)
+    fprintf(stderr,
+            "parsweep run: this parsweep is built without MPI but runs as "
+            "%d ranks (%s): each would run the whole sweep; rebuild it with "
+            "MPI (cmake -DPSW_WITH_MPI=ON) or use -b elastic\n",
+            t.job_size, psw__topo_src_name(t.src[PSW_TOPO_JOB_SIZE]));
+  psw__topo_fini(&t);
+  return refuse;
 }
 
 /* The summary, printed by the process that hosted the root worker, while
@@ -199,6 +226,8 @@ int psw__cmd_run(int argc, char **argv) {
   o.spec = spec;
   o.output = output ? output : spec->output;
   int rc = PSW_EXIT_ERROR;
+  if (refuse_launch(o.backend ? o.backend : spec->backend, o.workers))
+    goto out;
   struct stat ost;
   if (stat(o.output, &ost) == 0 && !S_ISREG(ost.st_mode)) {
     /* Refused before anything runs: the sweep would end in a rename onto

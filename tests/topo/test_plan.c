@@ -232,6 +232,14 @@ static int test_invariants(void) {
             CHECK(strcmp(p.backend, "auto") != 0);
             CHECK(p.reason[0] && !strchr(p.reason, '\n'));
             CHECK(strlen(p.reason) < sizeof p.reason - 1); /* not cut */
+            /* SPEC §5: without MPI, several ranks never each run a
+             * single-node sweep; the refusal is exactly that case. */
+            int single = !strcmp(p.backend, "serial") ||
+                         !strcmp(p.backend, "threads") ||
+                         !strcmp(p.backend, "fork");
+            CHECK_EQ(p.refuse, !(have & MPI) && t.job_size > 1 && single);
+            if (p.refuse)
+              CHECK(p.warn);
             if (!p.available) {
               CHECK(p.warn);
               CHECK_EQ(p.workers_per_rank, 0);
