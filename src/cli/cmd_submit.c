@@ -43,6 +43,8 @@ static const char submit_help[] =
     "NAME\n"
     "                       holds a '/' or exists, else\n"
     "                       $PARSWEEP_JOBSCRIPTS/NAME.sbatch, else\n"
+    "                       share/parsweep/jobscripts/NAME.sbatch beside\n"
+    "                       this parsweep's bin/, else\n"
     "                       " PSW_JOBSCRIPTS_DIR "/NAME.sbatch\n"
     "  -N, --nodes N        number of nodes\n"
     "  -t, --time TIME      time limit: MIN, MIN:SEC, H:MIN:SEC, D-H,\n"
@@ -87,6 +89,19 @@ static int find_template(const char *name, char *buf, size_t len) {
   if (dir && *dir) {
     snprintf(buf, len, "%s/%s.sbatch", dir, name);
     if (is_file(buf))
+      return 0;
+  }
+  /* The installation this parsweep runs from, wherever it was moved to
+   * (bin/parsweep -> share/parsweep/jobscripts), then where it was
+   * configured to go. */
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  char *slash = n > 0 ? (self[n] = '\0', strrchr(self, '/')) : NULL;
+  if (slash) {
+    *slash = '\0';
+    int w = snprintf(buf, len, "%s/../share/parsweep/jobscripts/%s.sbatch",
+                     self, name);
+    if (w > 0 && (size_t)w < len && is_file(buf))
       return 0;
   }
   snprintf(buf, len, "%s/%s.sbatch", PSW_JOBSCRIPTS_DIR, name);

@@ -2,7 +2,9 @@
 # The install test: install a parsweep build tree to a temporary prefix, then
 # use it from outside as a user would, through find_package(parsweep) and
 # through pkg-config, and run the result (a barrier and an allreduce on the
-# fork backend).
+# fork backend); then the rest of SPEC §8 from the prefix: the Python
+# package, the parsweep command (info, a sweep, submit --dry-run finding the
+# prefix's jobscripts), man pages through MANPATH and the bash completion.
 #
 #   tests/install/run.sh BUILD_DIR [C_COMPILER [EXTRA_C_FLAGS]]
 #
@@ -123,5 +125,63 @@ PY
     fail "import parsweep from $prefix/$sitedir failed"
   case $got in "$prefix/$sitedir/parsweep/"*) ;; *) fail "imported $got" ;; esac
 fi
+
+step "the parsweep command from the prefix (SPEC §8)"
+bin=$prefix/bin/parsweep
+[ -x "$bin" ] || fail "no bin/parsweep"
+# What the build tree has, the installed command has too.
+want=$("$build/src/cli/parsweep" info --json | sed 's/.*"built": //')
+got=$(env -i PATH=/usr/bin:/bin "$bin" info --json | sed 's/.*"built": //') ||
+  fail "installed parsweep info failed"
+[ "$got" = "$want" ] || fail "installed parsweep info says built $got, the build tree $want"
+echo "built: $got"
+# A sweep run from the prefix, with nothing of the build tree around.
+mkdir -p "$tmp/run"
+cat >"$tmp/run/spec.yaml" <<'YAML'
+parameters:
+  a: {type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: 3}
+outputs: [y]
+model:
+  command: [sh, -c, "echo y={a}"]
+YAML
+(cd "$tmp/run" && "$bin" run spec.yaml -o out.h5 -q -b serial) ||
+  fail "installed parsweep run failed"
+"$bin" show "$tmp/run/out.h5" | grep -q "3 ok\|ok *3" ||
+  { "$bin" show "$tmp/run/out.h5"; fail "installed parsweep show: not 3 ok"; }
+
+step "the jobscripts, found by submit from the prefix"
+for t in node hybrid mpi chain elastic; do
+  [ -x "$prefix/share/parsweep/jobscripts/$t.sbatch" ] ||
+    fail "jobscripts/$t.sbatch not installed"
+  # chain.sbatch is for sbatch itself (#SBATCH --open-mode).
+  [ "$t" = chain ] && continue
+  (cd "$tmp/run" && env -u PARSWEEP_JOBSCRIPTS "$bin" submit spec.yaml \
+    --template "$t" --dry-run >"$tmp/submit.out" 2>&1) ||
+    { cat "$tmp/submit.out" >&2; fail "submit --template $t --dry-run"; }
+  grep -q "$prefix/bin/../share/parsweep/jobscripts/$t.sbatch\|^#SBATCH" \
+    "$tmp/submit.out" || fail "submit --dry-run did not print $t's script"
+done
+
+step "man pages found through MANPATH, bash completion"
+if grep -q '^PSW_SCDOC:FILEPATH=/' "$build/CMakeCache.txt"; then
+  command -v man >/dev/null || fail "man not installed (Debian: man-db)"
+  for p in parsweep parsweep-run parsweep-show parsweep-info parsweep-status \
+    parsweep-submit parsweep-worker; do
+    [ -f "$prefix/share/man/man1/$p.1" ] || fail "man page $p.1 not installed"
+    found=$(MANPATH=$prefix/share/man man -w "$p") || fail "man -w $p"
+    [ "$found" = "$prefix/share/man/man1/$p.1" ] || fail "man -w $p: $found"
+  done
+  MANPATH=$prefix/share/man MANWIDTH=80 man -P cat parsweep-run 2>/dev/null |
+    grep -q -- "--resume" || fail "man parsweep-run does not show --resume"
+  echo "man: $(MANPATH=$prefix/share/man man -w parsweep-run)"
+else
+  echo "man pages not built (no scdoc): not checked"
+fi
+comp=$prefix/share/bash-completion/completions/parsweep
+[ -f "$comp" ] || fail "no bash completion in share/bash-completion/completions"
+verbs=$(bash --norc -c 'source "$1"; COMP_WORDS=(parsweep ""); COMP_CWORD=1;
+  _parsweep; echo "${COMPREPLY[*]}"' x "$comp")
+case " $verbs " in *" run "*" worker "*) ;; *) fail "completion offers '$verbs'" ;; esac
+echo "completion: $verbs"
 
 echo "install test: ok"
