@@ -55,6 +55,21 @@ static void check_spec(const psw_spec_t *s) {
     REQUIRE(grid_total == s->total);
   for (size_t k = 0; k < s->noutputs; k++)
     REQUIRE(s->outputs[k]);
+  /* SPEC 3.0: outputs' metadata arrays come together; the writer options
+   * are names results.h5 and the CSV can hold. */
+  REQUIRE(!s->output_units == !s->output_full_names);
+  REQUIRE(!s->csv_file || s->csv_file[0]);
+  REQUIRE(!s->h5_parent || (s->h5_parent[0] && !strchr(s->h5_parent, '/') &&
+                            strcmp(s->h5_parent, "parsweep")));
+  REQUIRE(!s->params_file == !s->params_text);
+  for (size_t j = 0; j < s->nparams; j++) {
+    const psw_param_t *p = &s->params[j];
+    REQUIRE(!p->has_default || isfinite(p->default_value));
+    /* geometric grids: same-sign, non-zero bounds (numpy's NaN-free cases) */
+    if (p->kind == PSW_S_GEOM || p->kind == PSW_S_REVERSE_GEOM)
+      REQUIRE(p->lower != 0 && p->upper != 0 &&
+              (p->lower < 0) == (p->upper < 0));
+  }
 }
 
 /* Samples 0 and total - 1, then 0 again: the same values both times (a
@@ -69,6 +84,9 @@ static void check_design(const psw_spec_t *s) {
   double *b = calloc(s->nparams, sizeof *b);
   if (a && b) {
     REQUIRE(psw__design_sample(d, 0, a) == 0);
+    /* grid values are numpy's linspace/geomspace: never NaN */
+    for (size_t j = 0; s->is_grid && j < s->nparams; j++)
+      REQUIRE(!isnan(a[j]));
     uint64_t last = s->total - 1;
     if (!has_sobol(s) || last <= SOBOL_MAX_WALK)
       REQUIRE(psw__design_sample(d, last, b) == 0);
