@@ -28,23 +28,12 @@
 #include "parsweep/error.h"
 #include "spec.h"
 
+#include "input.h"
 #include "require.h"
 
 #define HEADER 64
 #define FIXED 32
 #define MAX_RECORDS 64
-
-struct in {
-  const uint8_t *p;
-  size_t n;
-};
-
-static uint8_t byte(struct in *in) {
-  if (!in->n)
-    return 0;
-  in->n--;
-  return *in->p++;
-}
 
 static char dir[256], output[300], journal[320];
 

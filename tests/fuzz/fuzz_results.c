@@ -26,26 +26,13 @@
 #include "parsweep/error.h"
 #include "results_read.h"
 
+#include "input.h"
 #include "require.h"
 
 #define ROWS 64      /* rows read at each end */
 #define BLOCK 4096   /* the status scan's block */
 #define MAX_BLOCKS 8 /* blocks of the scan looked at */
 #define MAX_VALUES 64
-
-/* --- the input, read front to back; missing bytes read as 0 ---------- */
-
-struct in {
-  const uint8_t *p;
-  size_t n;
-};
-
-static uint8_t byte(struct in *in) {
-  if (!in->n)
-    return 0;
-  in->n--;
-  return *in->p++;
-}
 
 static const uint64_t n_table[16] = {
     0,    1,    2,    3,    5,        8,          64,         65,
