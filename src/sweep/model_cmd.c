@@ -6,14 +6,9 @@
  * through a pipe and is parsed line by line as it arrives (memory stays
  * bounded whatever the model prints); stdin is /dev/null, stderr is ours.
  *
- * Waiting does not busy-loop: one poll() on the stdout pipe, a pidfd for the
- * child's exit (a 20 ms tick with waitid(WNOHANG) on kernels without
- * pidfd_open) and the optional cancel fd, with the next deadline as its
- * timeout. Only our own pid is waited for, never -1: the library must not
- * reap children of its host program. The child is detected as exited with
- * WNOWAIT and reaped only after the rest of its group has been killed: an
- * unreaped zombie keeps the group id reserved, so kill(-pid) cannot hit an
- * unrelated group that reused the number. */
+ * The child is started, waited for and ended by the supervisor of every
+ * model kind (proc.h): its wait watches the stdout pipe, the child's exit
+ * and the cancel fd at once, with the next deadline as its timeout. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -27,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,7 +29,7 @@
 #include "model.h"
 #include "parsweep/error.h"
 #include "parsweep/log.h"
-#include "spawn.h"
+#include "proc.h"
 
 extern char **environ;
 
@@ -45,8 +39,6 @@ extern char **environ;
 /* Bytes read per wake-up before the deadlines are looked at again, so that
  * a model flooding stdout cannot starve its own timeout. */
 #define READ_BUDGET (1024 * 1024)
-/* Exit polling period when the kernel has no pidfd_open (before 5.3). */
-#define NOPIDFD_TICK_S 0.02
 
 struct psw_cmd {
   const psw_spec_t *spec;
@@ -437,40 +429,18 @@ static void read_stdout(psw_cmd_t *c, int fd, int *open, double *outputs) {
 
 /* --- the child ---------------------------------------------------------- */
 
-/* Has pid exited? Leaves it unreaped (WNOWAIT). Sets *gone when it cannot
- * be waited for at all (the host set SIGCHLD to SIG_IGN: auto-reaped). */
-static int has_exited(pid_t pid, int *gone) {
-  siginfo_t si;
-  memset(&si, 0, sizeof si);
-  int r;
-  do
-    r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
-  while (r < 0 && errno == EINTR);
-  if (r < 0) {
-    *gone = 1;
-    return 1;
-  }
-  return si.si_pid == pid;
-}
-
-static int cancel_ready(int fd) {
-  return psw__model_cancelled_within(fd, 0);
-}
-
 /* What happened to the child, from the event loop to the status. */
 typedef struct run {
-  int exited, gone, term_sent, kill_sent, timed_out, cancelled;
-  int wstatus;
+  int term_sent, kill_sent, timed_out, cancelled;
+  int wstatus; /* PSW_PROC_LOST: cannot be known */
 } run_t;
 
-/* Follow the child until it has exited and stdout is drained; reap it. */
-static int supervise(psw_cmd_t *c, pid_t pid, int rfd, int cancel_fd,
+/* Follow the child until it has exited and stdout is drained; reap it.
+ * Not psw__proc_stop's sequence: stdout is read through the grace too, so
+ * that a model still printing is not blocked on a full pipe. */
+static int supervise(psw_cmd_t *c, psw_proc_t *p, int rfd, int cancel_fd,
                      double *outputs, run_t *r) {
   const psw_spec_t *spec = c->spec;
-  int pidfd = -1;
-#ifdef SYS_pidfd_open
-  pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-#endif
   double t = psw__mono_now();
   double deadline = spec->timeout > 0 ? t + spec->timeout : INFINITY;
   double kill_at = INFINITY, drain_until = INFINITY;
@@ -478,86 +448,51 @@ static int supervise(psw_cmd_t *c, pid_t pid, int rfd, int cancel_fd,
 
   for (;;) {
     t = psw__mono_now();
-    if (!r->exited && !r->term_sent && t >= deadline) {
+    if (!p->exited && !r->term_sent && t >= deadline) {
       r->timed_out = 1;
       r->term_sent = 1;
-      kill(-pid, SIGTERM);
+      psw__proc_signal(p, SIGTERM);
       kill_at = t + PSW_MODEL_GRACE_S;
     }
-    if (!r->exited && r->term_sent && !r->kill_sent && t >= kill_at) {
+    if (!p->exited && r->term_sent && !r->kill_sent && t >= kill_at) {
       r->kill_sent = 1;
-      kill(-pid, SIGKILL);
+      psw__proc_signal(p, SIGKILL);
     }
-    if (r->exited && (!pipe_open || t >= drain_until))
+    if (p->exited && (!pipe_open || t >= drain_until))
       break;
-
-    struct pollfd pf[3];
-    int np = 0, ip = -1, ix = -1, ic = -1;
-    if (pipe_open) {
-      ip = np;
-      pf[np++] = (struct pollfd){.fd = rfd, .events = POLLIN};
-    }
-    if (!r->exited && pidfd >= 0) {
-      ix = np;
-      pf[np++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
-    }
-    /* Once termination has begun the cancel fd stays readable: stop
-     * watching it or poll would spin. */
-    if (!r->exited && !r->term_sent && cancel_fd >= 0) {
-      ic = np;
-      pf[np++] = (struct pollfd){.fd = cancel_fd, .events = POLLIN};
-    }
-    double wake = r->exited       ? drain_until
+    struct pollfd pf = {.fd = rfd, .events = POLLIN};
+    double wake = p->exited       ? drain_until
                   : !r->term_sent ? deadline
                   : !r->kill_sent ? kill_at
                                   : INFINITY;
-    if (!r->exited && pidfd < 0 && wake > t + NOPIDFD_TICK_S)
-      wake = t + NOPIDFD_TICK_S;
-    int n = poll(pf, (nfds_t)np, psw__model_ms_until(wake, t));
-    if (n < 0 && errno != EINTR) {
-      /* Cannot happen with valid fds; do not leave the child behind. */
-      sys_err = errno;
-      kill(-pid, SIGKILL);
-      siginfo_t si;
-      int w;
-      do
-        w = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT);
-      while (w < 0 && errno == EINTR);
-      r->gone = w < 0;
-      r->exited = 1;
+    /* Once termination has begun the cancel fd stays readable: stop
+     * watching it or the wait would spin. A model that has exited is
+     * done: its output counts. */
+    int watch_cancel = !p->exited && !r->term_sent;
+    int ev =
+        psw__proc_wait(p, &pf, pipe_open, watch_cancel ? cancel_fd : -1, wake);
+    if (ev < 0) {
+      sys_err = errno; /* cannot happen with valid fds; stop() ends it */
       break;
     }
-    if (n > 0 && ip >= 0 && pf[ip].revents)
+    if (ev & PSW_PROC_IO)
       read_stdout(c, rfd, &pipe_open, outputs);
-    if (n > 0 && ic >= 0 && pf[ic].revents) {
+    if (ev & PSW_PROC_CANCEL) {
       r->cancelled = 1;
       r->term_sent = 1;
-      kill(-pid, SIGTERM);
+      psw__proc_signal(p, SIGTERM);
       kill_at = psw__mono_now() + PSW_MODEL_GRACE_S;
     }
-    if (!r->exited && (pidfd < 0 || (n > 0 && pf[ix].revents)) &&
-        has_exited(pid, &r->gone)) {
-      r->exited = 1;
+    if (ev & PSW_PROC_EXIT)
       drain_until = psw__mono_now() + PSW_MODEL_DRAIN_S;
-    }
   }
   /* The last line may lack its newline. */
   if (!c->discarding && c->line_len > 0)
     psw__parse_outputs_update(c->line, c->line_len,
                               (const char *const *)spec->outputs,
                               spec->noutputs, outputs);
-  if (pidfd >= 0)
-    close(pidfd);
-  if (!r->gone) {
-    /* Whatever the model left running in its group (a background child
-     * that kept stdout, a grandchild that ignored SIGTERM) goes now, while
-     * the unreaped leader still pins the group id. */
-    kill(-pid, SIGKILL);
-    if (psw__spawn_reap(pid, &r->wstatus) < 0)
-      r->gone = 1;
-  } else {
-    psw__spawn_reap(pid, NULL); /* forgets its group; nothing to wait for */
-  }
+  /* Exited (or killed now): the rest of its group goes, then the reap. */
+  r->wstatus = psw__proc_stop(p, -1);
   return sys_err;
 }
 
@@ -566,22 +501,18 @@ static int supervise(psw_cmd_t *c, pid_t pid, int rfd, int cancel_fd,
 static void set_status(const psw_cmd_t *c, uint64_t index, const run_t *r,
                        const double *outputs, psw_eval_t *ev) {
   const char *cmd = c->spec->command[0];
-  if (r->gone) {
+  int gone = r->wstatus == PSW_PROC_LOST;
+  if (gone)
     psw_log(PSW_LOG_WARN,
             "command %s: sample %" PRIu64 ": exit status lost (is SIGCHLD "
             "ignored?)",
             cmd, index);
-    ev->exit_code = -1;
-  } else if (WIFSIGNALED(r->wstatus)) {
-    ev->exit_code = -WTERMSIG(r->wstatus);
-  } else {
-    ev->exit_code = WEXITSTATUS(r->wstatus);
-  }
+  ev->exit_code = psw__proc_exit_code(r->wstatus);
   if (r->timed_out) {
     ev->status = PSW_ST_TIMEOUT;
     psw_log(PSW_LOG_DEBUG, "command %s: sample %" PRIu64 ": timed out", cmd,
             index);
-  } else if (r->gone) {
+  } else if (gone) {
     ev->status = PSW_ST_FAILED;
   } else if (WIFSIGNALED(r->wstatus)) {
     ev->status = PSW_ST_CRASHED;
@@ -608,7 +539,7 @@ static void set_status(const psw_cmd_t *c, uint64_t index, const run_t *r,
 int psw__cmd_eval(psw_cmd_t *c, uint64_t index, const double *params,
                   double *outputs, psw_eval_t *ev, int cancel_fd) {
   const psw_spec_t *spec = c->spec;
-  if (cancel_ready(cancel_fd))
+  if (psw__model_cancelled_within(cancel_fd, 0))
     return PSW_ERR_INTERRUPTED;
   double t0 = psw__mono_now();
   int unknown = 0;
@@ -637,8 +568,8 @@ int psw__cmd_eval(psw_cmd_t *c, uint64_t index, const double *params,
   }
   /* Non-blocking on our end only; the model's stdout stays blocking. */
   fcntl(pfd[0], F_SETFL, fcntl(pfd[0], F_GETFL) | O_NONBLOCK);
-  pid_t pid = -1;
-  int src = psw__spawn(c->path, argv, c->envp, pfd[1], -1, &pid);
+  psw_proc_t p;
+  int src = psw__proc_start(&p, c->path, argv, c->envp, pfd[1], -1);
   close(pfd[1]);
   free_argv(spec, argv);
   if (src != 0) {
@@ -657,7 +588,7 @@ int psw__cmd_eval(psw_cmd_t *c, uint64_t index, const double *params,
   }
 
   run_t r = {0};
-  int sys_err = supervise(c, pid, pfd[0], cancel_fd, outputs, &r);
+  int sys_err = supervise(c, &p, pfd[0], cancel_fd, outputs, &r);
   close(pfd[0]);
   ev->elapsed = psw__mono_now() - t0;
   if (sys_err != 0) {
@@ -665,10 +596,10 @@ int psw__cmd_eval(psw_cmd_t *c, uint64_t index, const double *params,
             strerror(sys_err));
     return PSW_ERR_SYS;
   }
-  if ((r.cancelled ||
-       (!r.gone && WIFSIGNALED(r.wstatus) &&
-        psw__model_killed_by_cancel(WTERMSIG(r.wstatus), cancel_fd))) &&
-      !r.timed_out) {
+  /* A timeout is ours: no need to ask whether the run is being stopped. */
+  if (!r.timed_out &&
+      (r.cancelled ||
+       psw__model_killed_by_cancel(psw__proc_termsig(r.wstatus), cancel_fd))) {
     ev->status = PSW_ST_NOT_RUN;
     return PSW_ERR_INTERRUPTED;
   }

@@ -27,15 +27,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "model.h"
 #include "parsweep/error.h"
 #include "parsweep/log.h"
-#include "spawn.h"
+#include "proc.h"
 
 extern char **environ;
 
@@ -58,7 +56,7 @@ struct ready {
 struct psw_host {
   const psw_spec_t *spec;
   int worker, rank;
-  pid_t pid; /* 0: no host now (start one at the next eval) */
+  psw_proc_t proc; /* pid 0: no host now (start one at the next eval) */
   int fd;
   unsigned char *buf; /* one message, either way */
   size_t len_eval, len_result;
@@ -68,40 +66,31 @@ struct psw_host {
 #define EVAL_LEN(P) (sizeof(uint64_t) + (P) * sizeof(double))
 #define RESULT_LEN(O) (sizeof(psw_eval_t) + (O) * sizeof(double))
 
-/* Has pid exited within `secs`? Left unreaped (WNOWAIT): a zombie keeps
- * its process group id reserved, so kill(-pid) cannot hit another group. */
-static int exited_within(pid_t pid, double secs) {
-  double end = psw__mono_now() + secs;
-  for (;;) {
-    siginfo_t si;
-    memset(&si, 0, sizeof si);
-    int r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
-    if (r == 0 && si.si_pid == pid)
-      return 1;
-    if (r < 0 && errno != EINTR)
-      return 1; /* not ours to wait for (SIGCHLD ignored): gone */
-    if (psw__mono_now() >= end)
-      return 0;
-    struct timespec ts = {0, 5000000};
-    nanosleep(&ts, NULL);
-  }
-}
-
 /* End the host: SIGTERM to its group, the grace, SIGKILL; then whatever
  * the plugin started goes too. Returns the host's wait status. */
 static int stop_host(psw_host_t *h) {
-  if (!exited_within(h->pid, 0)) {
-    kill(-h->pid, SIGTERM);
-    if (!exited_within(h->pid, PSW_MODEL_GRACE_S))
-      kill(-h->pid, SIGKILL);
-  }
-  kill(-h->pid, SIGKILL);
-  int st = 0;
-  psw__spawn_reap(h->pid, &st);
+  int st = psw__proc_stop(&h->proc, PSW_MODEL_GRACE_S);
   close(h->fd);
   h->fd = -1;
-  h->pid = 0;
   return st;
+}
+
+/* Wait for the host's message (its exit too, so that a descendant that
+ * kept the socket open cannot hide a death), until `deadline` or the
+ * cancel fd. Returns psw__proc_wait's bits. */
+static int await_host(psw_host_t *h, int cancel_fd, double deadline) {
+  if (h->proc.exited)
+    return PSW_PROC_EXIT;
+  struct pollfd pf = {.fd = h->fd, .events = POLLIN};
+  return psw__proc_wait(&h->proc, &pf, 1, cancel_fd, deadline);
+}
+
+static ssize_t recv_now(int fd, void *buf, size_t len) {
+  ssize_t n;
+  do
+    n = recv(fd, buf, len, MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  return n;
 }
 
 static int start_host(psw_host_t *h, char *err, size_t errlen) {
@@ -114,8 +103,7 @@ static int start_host(psw_host_t *h, char *err, size_t errlen) {
   snprintf(w, sizeof w, "%d", h->worker);
   snprintf(r, sizeof r, "%d", h->rank);
   char *argv[] = {host_exe, "__plugin-host", h->spec->path, w, r, NULL};
-  pid_t pid;
-  int e = psw__spawn(host_exe, argv, environ, -1, sv[1], &pid);
+  int e = psw__proc_start(&h->proc, host_exe, argv, environ, -1, sv[1]);
   close(sv[1]);
   if (e) {
     close(sv[0]);
@@ -123,24 +111,22 @@ static int start_host(psw_host_t *h, char *err, size_t errlen) {
                            "plugin %s: cannot start its host %s: %s",
                            h->spec->plugin, host_exe, strerror(e));
   }
-  h->pid = pid;
   h->fd = sv[0];
   struct ready rd = {.rc = PSW_ERR_MODEL};
-  ssize_t n;
-  do
-    n = recv(h->fd, &rd, sizeof rd, 0);
-  while (n < 0 && errno == EINTR);
+  /* A plugin's init has no time limit (SPEC): until its message or death. */
+  ssize_t n = -1;
+  if (await_host(h, -1, INFINITY) > 0)
+    n = recv_now(h->fd, &rd, sizeof rd);
   if (n == (ssize_t)sizeof rd && rd.rc == 0)
     return 0;
-  int st = stop_host(h);
+  char st[96];
+  psw__proc_describe(stop_host(h), st, sizeof st);
   rd.msg[sizeof rd.msg - 1] = '\0';
   if (n == (ssize_t)sizeof rd)
     return psw__model_errf(rd.rc, err, errlen, "%s", rd.msg);
   return psw__model_errf(PSW_ERR_MODEL, err, errlen,
-                         "plugin %s: its host died during init (%s %d)",
-                         h->spec->plugin,
-                         WIFSIGNALED(st) ? "signal" : "exit status",
-                         WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+                         "plugin %s: its host died during init (%s)",
+                         h->spec->plugin, st);
 }
 
 int psw__host_open(const psw_spec_t *spec, int worker, int rank,
@@ -174,7 +160,7 @@ int psw__host_open(const psw_spec_t *spec, int worker, int rank,
 int psw__host_eval(psw_host_t *h, uint64_t index, const double *params,
                    double *outputs, psw_eval_t *ev, int cancel_fd) {
   char err[512];
-  if (!h->pid) {
+  if (!h->proc.pid) {
     int rc = start_host(h, err, sizeof err);
     if (rc) {
       psw_log(PSW_LOG_ERROR, "%s", err);
@@ -191,31 +177,20 @@ int psw__host_eval(psw_host_t *h, uint64_t index, const double *params,
   while (n < 0 && errno == EINTR);
   int cancelled = 0, timed_out = 0;
   if (n == (ssize_t)h->len_eval) {
-    struct pollfd pf[2] = {{h->fd, POLLIN, 0}, {cancel_fd, POLLIN, 0}};
-    for (;;) {
-      int ms = -1;
-      if (spec->timeout > 0) {
-        double left = t0 + spec->timeout - psw__mono_now();
-        ms = left <= 0 ? 0 : (int)(left * 1000) + 1;
-      }
-      int pr = poll(pf, cancel_fd >= 0 ? 2 : 1, ms);
-      if (pr < 0 && errno == EINTR)
-        continue;
-      if (pr == 0) {
-        timed_out = 1;
-        break;
-      }
-      if (cancel_fd >= 0 && (pf[1].revents & POLLIN)) {
-        cancelled = 1;
-        break;
-      }
-      if (pf[0].revents) {
-        do
-          n = recv(h->fd, h->buf, h->len_result, 0);
-        while (n < 0 && errno == EINTR);
-        break;
-      }
+    double deadline = spec->timeout > 0 ? t0 + spec->timeout : INFINITY;
+    int got = await_host(h, cancel_fd, deadline);
+    if (got < 0) {
+      psw_log(PSW_LOG_ERROR, "plugin %s: poll: %s", spec->plugin,
+              strerror(errno));
+      stop_host(h);
+      return PSW_ERR_SYS;
     }
+    /* The cancel fd first: the run is being stopped, the sample is run
+     * again on --resume whether or not its result is there. */
+    timed_out = got == 0;
+    cancelled = (got & PSW_PROC_CANCEL) != 0;
+    if (got && !cancelled)
+      n = recv_now(h->fd, h->buf, h->len_result);
   }
   if (!cancelled && !timed_out && n == (ssize_t)h->len_result) {
     memcpy(ev, h->buf, sizeof *ev);
@@ -229,28 +204,29 @@ int psw__host_eval(psw_host_t *h, uint64_t index, const double *params,
     ev->status = PSW_ST_NOT_RUN;
     return PSW_ERR_INTERRUPTED;
   }
-  if (!timed_out && WIFSIGNALED(st) &&
-      psw__model_killed_by_cancel(WTERMSIG(st), cancel_fd)) {
+  if (!timed_out &&
+      psw__model_killed_by_cancel(psw__proc_termsig(st), cancel_fd)) {
     ev->status = PSW_ST_NOT_RUN;
     return PSW_ERR_INTERRUPTED;
   }
-  ev->exit_code = WIFSIGNALED(st) ? -WTERMSIG(st) : WEXITSTATUS(st);
+  ev->exit_code = psw__proc_exit_code(st);
   ev->status = timed_out ? PSW_ST_TIMEOUT : PSW_ST_CRASHED;
+  char desc[96];
+  psw__proc_describe(st, desc, sizeof desc);
   psw_log(PSW_LOG_WARN,
-          "plugin %s: sample %" PRIu64 " %s (%s %d); a new host takes over",
+          "plugin %s: sample %" PRIu64 " %s (%s); a new host takes over",
           spec->plugin, index, timed_out ? "timed out" : "crashed its host",
-          WIFSIGNALED(st) ? "signal" : "exit status",
-          WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+          desc);
   return 0;
 }
 
 void psw__host_close(psw_host_t *h) {
   if (!h)
     return;
-  if (h->pid) {
+  if (h->proc.pid) {
     /* End of input: the host runs fini and exits. */
     shutdown(h->fd, SHUT_WR);
-    exited_within(h->pid, 30.0);
+    psw__proc_wait_exit(&h->proc, 30.0, -1);
     stop_host(h);
   }
   free(h->buf);

@@ -22,11 +22,9 @@
  * init_timeout) that fails is retried once, then the model fails with
  * PSW_ERR_MODEL and a one-line reason naming the command.
  *
- * Waiting never sleeps in a loop: one poll() on the socket, a pidfd for the
- * server's exit (a 20 ms tick with waitid(WNOHANG) on kernels without
- * pidfd_open) and the run's cancel fd, with the next deadline as timeout.
- * The server is waited for by pid only, detected with WNOWAIT and reaped
- * after the rest of its group is killed (the zombie pins the group id). */
+ * The server is started, waited for and ended by the supervisor of every
+ * model kind (proc.h): one wait on the socket, the server's exit and the
+ * run's cancel fd, with the next deadline as its timeout. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -40,15 +38,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "model.h"
 #include "parsweep/error.h"
 #include "parsweep/log.h"
-#include "spawn.h"
+#include "proc.h"
 
 extern char **environ;
 
@@ -57,8 +53,6 @@ extern char **environ;
 #define LINE_MAX_BYTES (1024 * 1024)
 /* How long a server has to leave after "exit" (protocol: ~5 s). */
 #define EXIT_WAIT_S 5.0
-/* Exit polling period when the kernel has no pidfd_open (before 5.3). */
-#define NOPIDFD_TICK_S 0.02
 /* Sample errors logged at WARN per worker; the rest at INFO. */
 #define WARN_ERRORS 5
 
@@ -70,11 +64,8 @@ struct psw_srv {
   char *hello;    /* the header, sent right after each start */
   size_t hello_len;
   /* the running server: pid 0 when there is none (start at next eval) */
-  pid_t pid;
-  int pidfd;  /* -1: none (tick) */
-  int fd;     /* our end of the socket pair */
-  int exited; /* seen exited (unreaped, WNOWAIT) */
-  int gone;   /* cannot be waited for (SIGCHLD ignored by the host) */
+  psw_proc_t proc;
+  int fd; /* our end of the socket pair */
   /* outgoing bytes not yet sent, incoming bytes not yet a whole line */
   char *out;
   size_t out_len, out_off, out_cap;
@@ -192,87 +183,18 @@ static int build_env(psw_srv_t *s, int worker, int rank) {
 
 /* --- the process -------------------------------------------------------- */
 
-/* Has the server exited? Left unreaped. */
-static int check_exited(psw_srv_t *s) {
-  if (s->exited)
-    return 1;
-  siginfo_t si;
-  memset(&si, 0, sizeof si);
-  int r;
-  do
-    r = waitid(P_PID, (id_t)s->pid, &si, WEXITED | WNOHANG | WNOWAIT);
-  while (r < 0 && errno == EINTR);
-  if (r < 0)
-    s->gone = 1;
-  s->exited = r < 0 || si.si_pid == s->pid;
-  return s->exited;
-}
-
-/* Wait until the server exits, `secs` pass or cancel_fd (-1: none) is
- * readable. Returns 1 exited, 0 not (yet). */
-static int wait_exit(psw_srv_t *s, double secs, int cancel_fd) {
-  double end = psw__mono_now() + secs;
-  while (!check_exited(s)) {
-    double now = psw__mono_now();
-    if (now >= end)
-      return 0;
-    struct pollfd pf[2];
-    int np = 0;
-    if (s->pidfd >= 0)
-      pf[np++] = (struct pollfd){.fd = s->pidfd, .events = POLLIN};
-    int ic = -1;
-    if (cancel_fd >= 0) {
-      ic = np;
-      pf[np++] = (struct pollfd){.fd = cancel_fd, .events = POLLIN};
-    }
-    double wake = end;
-    if (s->pidfd < 0 && wake > now + NOPIDFD_TICK_S)
-      wake = now + NOPIDFD_TICK_S;
-    int n = poll(pf, (nfds_t)np, psw__model_ms_until(wake, now));
-    if (n > 0 && ic >= 0 && pf[ic].revents)
-      return check_exited(s);
-  }
-  return 1;
-}
-
 /* End the server and everything in its group; reap it. Returns its wait
- * status (-1 when lost). SIGTERM first (a solver may want to clean up),
- * then SIGKILL after the grace. */
+ * status (PSW_PROC_LOST when lost). SIGTERM and the grace first unless
+ * !term_first. */
 static int stop(psw_srv_t *s, int term_first) {
-  int st = -1;
-  if (!s->pid)
-    return st;
-  if (term_first && !check_exited(s)) {
-    kill(-s->pid, SIGTERM);
-    wait_exit(s, PSW_MODEL_GRACE_S, -1);
-  }
-  if (!s->gone) {
-    /* The leader (a zombie at worst) still pins the group id. */
-    kill(-s->pid, SIGKILL);
-    if (psw__spawn_reap(s->pid, &st) < 0)
-      st = -1;
-  } else {
-    psw__spawn_reap(s->pid, NULL); /* forgets its group; nothing to wait */
-  }
-  if (s->pidfd >= 0)
-    close(s->pidfd);
+  if (!s->proc.pid)
+    return PSW_PROC_LOST;
+  int st = psw__proc_stop(&s->proc, term_first ? PSW_MODEL_GRACE_S : -1);
   if (s->fd >= 0)
     close(s->fd);
-  s->pidfd = s->fd = -1;
-  s->pid = 0;
-  s->exited = s->gone = 0;
+  s->fd = -1;
   s->in_len = s->out_len = s->out_off = 0;
   return st;
-}
-
-/* "exit status 3" / "signal 9 (Killed)" */
-static void describe_status(int st, char *b, size_t n) {
-  if (st == -1)
-    snprintf(b, n, "an unknown status");
-  else if (WIFSIGNALED(st))
-    snprintf(b, n, "signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
-  else
-    snprintf(b, n, "exit status %d", WEXITSTATUS(st));
 }
 
 /* --- the channel -------------------------------------------------------- */
@@ -345,42 +267,32 @@ static int exchange(psw_srv_t *s, double deadline, int cancel_fd,
     }
     if (s->out_off == s->out_len)
       s->out_off = s->out_len = 0;
-    double now = psw__mono_now();
-    if (now >= deadline)
+    if (psw__mono_now() >= deadline)
       return IO_TIMEOUT;
-    struct pollfd pf[3];
-    int np = 0, ix = -1, ic = -1;
-    pf[np++] = (struct pollfd){.fd = s->fd,
-                               .events = POLLIN | (s->out_len ? POLLOUT : 0)};
-    if (s->pidfd >= 0) {
-      ix = np;
-      pf[np++] = (struct pollfd){.fd = s->pidfd, .events = POLLIN};
-    }
-    if (cancel_fd >= 0) {
-      ic = np;
-      pf[np++] = (struct pollfd){.fd = cancel_fd, .events = POLLIN};
-    }
-    double wake = deadline;
-    if (s->pidfd < 0 && wake > now + NOPIDFD_TICK_S)
-      wake = now + NOPIDFD_TICK_S;
-    int n = poll(pf, (nfds_t)np, psw__model_ms_until(wake, now));
-    if (n < 0 && errno != EINTR)
+    struct pollfd pf = {.fd = s->fd,
+                        .events = POLLIN | (s->out_len ? POLLOUT : 0)};
+    /* Seen exited already (with a line that came at the same time): its
+     * exit is not reported again, and a descendant may hold the socket. */
+    int ev = s->proc.exited
+                 ? PSW_PROC_EXIT
+                 : psw__proc_wait(&s->proc, &pf, 1, cancel_fd, deadline);
+    if (ev < 0)
       return IO_SYS;
+    if (ev == 0)
+      return IO_TIMEOUT;
     /* A reply that is there counts, even with the run being cancelled:
      * the sample is finished and is recorded, not run again. */
-    if (n > 0 && pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+    if ((ev & PSW_PROC_IO) && pf.revents & (POLLIN | POLLHUP | POLLERR)) {
       int r = pump_in(s, line_len);
       if (r >= 0)
         return r;
     }
-    if (n > 0 && ic >= 0 && pf[ic].revents)
+    if (ev & PSW_PROC_CANCEL)
       return IO_CANCEL;
-    if ((ix >= 0 && n > 0 && pf[ix].revents) || (s->pidfd < 0 && n == 0)) {
-      if (check_exited(s)) {
-        /* Everything it wrote is in the socket already. */
-        int r = pump_in(s, line_len);
-        return r == IO_LINE || r == IO_TOOLONG || r == IO_SYS ? r : IO_DEAD;
-      }
+    if (ev & PSW_PROC_EXIT) {
+      /* Everything it wrote is in the socket already. */
+      int r = pump_in(s, line_len);
+      return r == IO_LINE || r == IO_TOOLONG || r == IO_SYS ? r : IO_DEAD;
     }
   }
 }
@@ -418,8 +330,8 @@ static int start_once(psw_srv_t *s, int cancel_fd, char *why, size_t whylen) {
     return psw__model_errf(PSW_ERR_SYS, why, whylen, "/dev/null: %s",
                            strerror(e));
   }
-  pid_t pid = 0;
-  int e = psw__spawn(s->path, s->spec->server, s->envp, null_fd, sv[1], &pid);
+  int e = psw__proc_start(&s->proc, s->path, s->spec->server, s->envp, null_fd,
+                          sv[1]);
   close(null_fd);
   close(sv[1]);
   if (e) {
@@ -428,13 +340,7 @@ static int start_once(psw_srv_t *s, int cancel_fd, char *why, size_t whylen) {
                                                       : PSW_ERR_MODEL,
                            why, whylen, "cannot run: %s", strerror(e));
   }
-  s->pid = pid;
   s->fd = sv[0];
-  s->pidfd = -1;
-#ifdef SYS_pidfd_open
-  s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-#endif
-  s->exited = s->gone = 0;
   s->in_len = s->out_len = s->out_off = 0;
   if (out_add(s, s->hello, s->hello_len)) {
     stop(s, 0);
@@ -448,7 +354,7 @@ static int start_once(psw_srv_t *s, int cancel_fd, char *why, size_t whylen) {
   if (r == IO_LINE && !strcmp(line_text(s, len), "ready")) {
     consume_line(s, len);
     psw_log(PSW_LOG_DEBUG, "server %s: pid %d ready after %.3f s", s->name,
-            (int)pid, psw__mono_now() - t0);
+            (int)s->proc.pid, psw__mono_now() - t0);
     return 0;
   }
   char st[96];
@@ -459,7 +365,7 @@ static int start_once(psw_srv_t *s, int cancel_fd, char *why, size_t whylen) {
     stop(s, 1);
     return PSW_ERR_MODEL;
   case IO_DEAD:
-    describe_status(stop(s, 1), st, sizeof st);
+    psw__proc_describe(stop(s, 1), st, sizeof st);
     snprintf(why, whylen, "ended (%s) before it was ready", st);
     return PSW_ERR_MODEL;
   case IO_TIMEOUT:
@@ -511,7 +417,7 @@ int psw__srv_open(const psw_spec_t *spec, int worker, int rank, psw_srv_t **out,
   if (!s)
     return psw__model_errf(PSW_ERR_NOMEM, err, errlen, "out of memory");
   s->spec = spec;
-  s->fd = s->pidfd = -1;
+  s->fd = s->proc.pidfd = -1;
   /* The argv as one string: "python3 flowsheet.py" names the model
    * better than "python3" does. */
   size_t used = 0;
@@ -564,7 +470,7 @@ void psw__srv_close(psw_srv_t *s, int cancel_fd) {
   if (!s)
     return;
   int saved = errno;
-  if (s->pid) {
+  if (s->proc.pid) {
     /* "exit", then our end closed for writing: the server leaves (EOF is
      * its cue too); one that does not is stopped. A run being cancelled
      * does not wait for it. */
@@ -574,7 +480,7 @@ void psw__srv_close(psw_srv_t *s, int cancel_fd) {
       (void)w;
     }
     shutdown(s->fd, SHUT_WR);
-    int left = wait_exit(s, EXIT_WAIT_S, cancel_fd);
+    int left = psw__proc_wait_exit(&s->proc, EXIT_WAIT_S, cancel_fd);
     if (!left)
       psw_log(PSW_LOG_INFO, "server %s: still running after \"exit\"; stopped",
               s->name);
@@ -688,7 +594,7 @@ int psw__srv_eval(psw_srv_t *s, uint64_t index, const double *params,
   if (psw__model_cancelled_within(cancel_fd, 0))
     return PSW_ERR_INTERRUPTED;
   double t0 = psw__mono_now();
-  if (!s->pid) {
+  if (!s->proc.pid) {
     /* The last one died, hung or broke the protocol: a new one. */
     int rc = start(s, cancel_fd);
     if (rc)
@@ -738,18 +644,16 @@ int psw__srv_eval(psw_srv_t *s, uint64_t index, const double *params,
   int st = stop(s, 1);
   ev->elapsed = psw__mono_now() - t0;
   if (r == IO_CANCEL ||
-      (r == IO_DEAD && st != -1 && WIFSIGNALED(st) &&
-       psw__model_killed_by_cancel(WTERMSIG(st), cancel_fd))) {
+      (r == IO_DEAD &&
+       psw__model_killed_by_cancel(psw__proc_termsig(st), cancel_fd))) {
     /* The run is being stopped: the sample is to be run again. */
     ev->status = PSW_ST_NOT_RUN;
     return PSW_ERR_INTERRUPTED;
   }
-  ev->exit_code = st == -1          ? -1
-                  : WIFSIGNALED(st) ? -WTERMSIG(st)
-                                    : WEXITSTATUS(st);
+  ev->exit_code = psw__proc_exit_code(st);
   ev->status = r == IO_TIMEOUT ? PSW_ST_TIMEOUT : PSW_ST_CRASHED;
   char desc[96];
-  describe_status(st, desc, sizeof desc);
+  psw__proc_describe(st, desc, sizeof desc);
   psw_log(PSW_LOG_WARN,
           "server %s: sample %" PRIu64 " %s (%s); a new server "
           "takes over",

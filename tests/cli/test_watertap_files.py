@@ -292,21 +292,6 @@ def check_random(args, tmp):
         check(p.returncode == 0 and len(lines) == 6, f"show --csv: {describe(p)}")
         p, _ = run(args, ["status", h5], cwd=tmp)
         check(p.returncode == 0, f"status: {describe(p)}")
-    with step("the same parameters inline: the same values and spec hash"):
-        inline = "\n".join("  " + ln for ln in RANDOM.replace("  lower_limit: 0\n", "", 1)
-                           .rstrip("\n").split("\n"))
-        spec2 = write(os.path.join(tmp, "random_inline.yaml"),
-                      open(spec).read().replace("parameters: wt_random.yaml",
-                                                "parameters:\n" + inline)
-                      .replace("output: random.h5", "output: random_inline.h5")
-                      .replace("csv_results_file_name: random.csv\n", ""))
-        p, _ = run(args, ["run", spec2, "-b", "serial", "-q"], cwd=tmp)
-        check(p.returncode == 0, f"inline: {describe(p)}")
-        with h5py.File(h5, "r") as f, h5py.File(os.path.join(tmp, "random_inline.h5"), "r") as g:
-            check(f.attrs["spec_hash"] == g.attrs["spec_hash"], "spec_hash differs")
-            for n in names:
-                check(same_array(f["sweep1"]["sweep_params"][n]["value"][()],
-                                 g["sweep1"]["sweep_params"][n]["value"][()]), f"{n} differs")
     with step("--resume reads the file and writes the CSV again"):
         os.unlink(os.path.join(tmp, "random.csv"))
         p, _ = run(args, ["run", spec, "-b", "fork", "-j", "2", "-q", "--resume"], cwd=tmp)

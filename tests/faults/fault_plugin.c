@@ -7,6 +7,8 @@
  *   hang   loop forever          once   die of SIGSEGV unless
  *                                       $PSW_FAULT_DIR/once.K exists
  *                                       (created first: a retry succeeds)
+ *   orphan start a child that sleeps 30 s (it inherits the host's socket),
+ *          then die of SIGSEGV
  * PSW_FAULT_SLEEP (seconds) makes every sample take that long. */
 #include <parsweep/model.h>
 #include <signal.h>
@@ -45,6 +47,16 @@ static int eval(void *state, uint64_t index, const double *params,
     raise(SIGSEGV);
   if (fault("abort", index))
     abort();
+  if (fault("orphan", index)) {
+    /* The socket stays open in the child: only the host's exit tells the
+     * worker that the sample is lost. */
+    if (fork() == 0) {
+      struct timespec ts = {30, 0};
+      nanosleep(&ts, NULL);
+      _exit(0);
+    }
+    raise(SIGSEGV);
+  }
   if (fault("hang", index))
     for (volatile int spin = 1; spin;)
       ;

@@ -10,7 +10,9 @@ sweep finishes (exit 3) in about the timeout (not forever), and a --resume
 evaluates nothing again. With `retries: 1` a sample that crashes on its
 first attempt only (`once`) ends ok. With `isolate: false` the same crash
 takes the whole run down (exit 1), and one --resume completes it from the
-journal without evaluating again what was recorded.
+journal without evaluating again what was recorded. A host that dies while
+a child of its plugin keeps its socket open is seen dead at once (crashed,
+not timed out).
 """
 import os
 
@@ -45,6 +47,7 @@ def test(args, tmp):
         env[k] = ":".join(x for x in (os.environ.get(k), "handle_segv=0:handle_abort=0") if x)
     a = np.linspace(0, 1, N)
     out = os.path.join(tmp, "r.h5")
+    orphan_out = os.path.join(tmp, "orphan.h5")
 
     with step("segfault, abort and an endless loop: 3 samples lost, not the sweep"):
         env["PSW_FAULT"] = f"segv:{SEGV},abort:{ABORT},hang:{HANG}"
@@ -66,7 +69,19 @@ def test(args, tmp):
               "the finished evaluations are not exactly the ok samples")
         check(p.stderr.count("a new host takes over") == 3, "expected 3 host replacements: " + p.stderr)
 
+    with step("a host dies while its plugin's child keeps the socket: crashed at once"):
+        env["PSW_FAULT"] = f"orphan:{SEGV}"
+        p, _ = run(args, ["run", s, "-o", orphan_out, "-j", "2", "-q"], tmp, env=env)
+        check(p.returncode == 3, "orphan: expected exit 3: " + describe(p))
+        r = read_results(orphan_out)
+        check((r["status"][SEGV], r["exit_code"][SEGV]) == (4, -11),
+              f"orphan: sample {SEGV}: status {r['status'][SEGV]} exit "
+              f"{r['exit_code'][SEGV]}, expected 4 -11 (not the timeout's 3)")
+        ok = np.arange(N) != SEGV
+        check((r["status"][ok] == 1).all(), f"orphan: others not ok: {r['status'].tolist()}")
+
     with step("--resume: recorded (even failed) samples are not evaluated again"):
+        env["PSW_FAULT"] = f"segv:{SEGV},abort:{ABORT},hang:{HANG}"
         n = len(evals(log))
         p, _ = run(args, ["run", s, "-o", out, "-j", "2", "-q", "--resume"], tmp, env=env)
         check(p.returncode == 3, "resume: expected exit 3: " + describe(p))
