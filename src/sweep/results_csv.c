@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "outfiles.h"
@@ -185,5 +186,39 @@ out:
     free(tmp);
   }
   psw__results_close(f);
+  return rc;
+}
+
+int psw__results_csv_check(const char *csv, char *err, size_t errlen) {
+  struct stat st;
+  if (stat(csv, &st) == 0 && !S_ISREG(st.st_mode)) {
+    psw__results_errf(
+        err, errlen, "%s: %s, not a CSV file (csv_results_file_name)", csv,
+        S_ISDIR(st.st_mode) ? "is a directory" : "is not a regular file");
+    return PSW_ERR_IO;
+  }
+  const char *slash = strrchr(csv, '/');
+  char *dir = slash == csv ? strdup("/")
+              : slash      ? strndup(csv, (size_t)(slash - csv))
+                           : strdup(".");
+  if (!dir) {
+    psw__results_errf(err, errlen, "%s: out of memory", csv);
+    return PSW_ERR_NOMEM;
+  }
+  int rc = 0, e = 0;
+  if (stat(dir, &st) < 0)
+    e = errno;
+  else if (!S_ISDIR(st.st_mode))
+    e = ENOTDIR;
+  else if (access(dir, W_OK | X_OK) < 0)
+    e = errno;
+  if (e) {
+    psw__results_errf(err, errlen,
+                      "%s: cannot write the CSV (csv_results_file_name) in "
+                      "%s: %s",
+                      csv, dir, strerror(e));
+    rc = PSW_ERR_IO;
+  }
+  free(dir);
   return rc;
 }

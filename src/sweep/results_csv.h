@@ -10,4 +10,9 @@
 int psw__results_write_csv(const char *h5, const char *csv, char *err,
                            size_t errlen);
 
+/* Before a run: can the CSV be made at csv? Its directory must exist and
+ * be writable, and csv must not be a directory or another non-regular
+ * file. Returns 0, or PSW_ERR_IO with "<csv>: ..." in err. */
+int psw__results_csv_check(const char *csv, char *err, size_t errlen);
+
 #endif /* PSW_SWEEP_RESULTS_CSV_H */

@@ -30,6 +30,7 @@
 #include "sweep/outfiles.h"
 #include "sweep/progress.h"
 #include "sweep/results.h"
+#include "sweep/results_csv.h"
 #include "sweep/results_read.h"
 #include "sweep/runner_io.h"
 
@@ -909,6 +910,11 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
     goto out;
   }
   psw__spec_hash_hex(run.hash, run.hash_hex);
+  /* csv_results_file_name is written after the sweep: a directory that is
+   * not there is said now, not after hours of samples. */
+  if (spec->csv_file &&
+      (rc = psw__results_csv_check(spec->csv_file, err, errlen)))
+    goto out;
   if (o->resume) {
     struct sigaction old[NSIGS];
     catch_stops(&run, old);

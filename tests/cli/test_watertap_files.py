@@ -292,6 +292,21 @@ def check_random(args, tmp):
         check(p.returncode == 0 and len(lines) == 6, f"show --csv: {describe(p)}")
         p, _ = run(args, ["status", h5], cwd=tmp)
         check(p.returncode == 0, f"status: {describe(p)}")
+    with step("the same parameters inline: the same values and spec hash"):
+        inline = "\n".join("  " + ln for ln in RANDOM.replace("  lower_limit: 0\n", "", 1)
+                           .rstrip("\n").split("\n"))
+        spec2 = write(os.path.join(tmp, "random_inline.yaml"),
+                      open(spec).read().replace("parameters: wt_random.yaml",
+                                                "parameters:\n" + inline)
+                      .replace("output: random.h5", "output: random_inline.h5")
+                      .replace("csv_results_file_name: random.csv\n", ""))
+        p, _ = run(args, ["run", spec2, "-b", "serial", "-q"], cwd=tmp)
+        check(p.returncode == 0, f"inline: {describe(p)}")
+        with h5py.File(h5, "r") as f, h5py.File(os.path.join(tmp, "random_inline.h5"), "r") as g:
+            check(f.attrs["spec_hash"] == g.attrs["spec_hash"], "spec_hash differs")
+            for n in names:
+                check(same_array(f["sweep1"]["sweep_params"][n]["value"][()],
+                                 g["sweep1"]["sweep_params"][n]["value"][()]), f"{n} differs")
     with step("--resume reads the file and writes the CSV again"):
         os.unlink(os.path.join(tmp, "random.csv"))
         p, _ = run(args, ["run", spec, "-b", "fork", "-j", "2", "-q", "--resume"], cwd=tmp)
@@ -327,6 +342,23 @@ def check_errors(args, tmp):
         p, _ = run(args, ["run", spec, "-q"], cwd=tmp)
         check(p.returncode == 1 and "spec_missing.yaml:2: parameters: " in p.stderr
               and "nowhere.yaml" in p.stderr, f"got {describe(p)}")
+    with step("a CSV that cannot be written is refused before anything runs"):
+        write(os.path.join(tmp, "ok_csv.yaml"), RANDOM)
+        os.mkdir(os.path.join(tmp, "adir"))
+        for csv, want in (("nodir/r.csv", "nodir/r.csv: cannot write the CSV"),
+                          ("adir", "adir: is a directory")):
+            spec = write(os.path.join(tmp, "spec_csv.yaml"),
+                         spec_text("ok_csv.yaml", args.model,
+                                   f"output: csv_bad.h5\ncsv_results_file_name: {csv}\n",
+                                   OUTPUTS)
+                         .replace("{a}", "{uni}").replace("{b}", "{uni}")
+                         .replace("{c}", "{uni}"))
+            p, _ = run(args, ["run", spec, "-q"], cwd=tmp)
+            err = p.stderr.strip()
+            check(p.returncode == 1 and want in err and err.count("\n") == 0,
+                  f"{csv}: {describe(p)}")
+            check(not any(n.startswith(("csv_bad", ".csv_bad")) for n in os.listdir(tmp)),
+                  f"{csv}: the output or its companions were touched")
     with step("h5_parent_group_name 'parsweep' and an unknown output key are refused"):
         write(os.path.join(tmp, "ok.yaml"), RANDOM)
         for extra, outs, want in (
