@@ -8,7 +8,8 @@ as its writer and analysis do:
 
 * grid kinds (a separate spec: mixing is an error): a descending
   LinearSample, a GeomSample with both bounds negative, a descending
-  positive GeomSample, a ReverseGeomSample and a PredeterminedFixedSample,
+  positive GeomSample, a ReverseGeomSample with positive and one with
+  negative bounds, and a PredeterminedFixedSample,
   with `param`, `set_mode` and `default_value`, and a key WaterTAP's
   reader ignores for the type; values equal numpy's linspace (exactly) /
   geomspace (1 ulp: numpy may use SIMD pow) in WaterTAP's grid order
@@ -44,13 +45,13 @@ geom_neg:
   param: fs.unit.pressure
   lower_limit: -0.01
   upper_limit: -10.0
-  num_samples: 4
+  num_samples: 3
 geom_desc:
   type: GeomSample
   param: fs.unit.flow
   lower_limit: 100.0
   upper_limit: 0.3
-  num_samples: 3
+  num_samples: 2
 rgeom:
   type: ReverseGeomSample
   param: fs.unit.recovery
@@ -59,6 +60,12 @@ rgeom:
   num_samples: 3
   set_mode: set_fixed_state
   default_value: 3
+rgeom_neg:
+  type: ReverseGeomSample
+  param: fs.unit.dp
+  lower_limit: -0.5
+  upper_limit: -50
+  num_samples: 3
 fixed:
   type: PredeterminedFixedSample
   param: fs.unit.temperature
@@ -166,12 +173,13 @@ def check_grid(args, tmp):
         check(p.returncode == 3, f"expected exit 3 (sample {FAIL} fails), got {describe(p)}")
     axes = [
         np.linspace(30.0, 20.0, 3),
-        np.geomspace(-0.01, -10.0, 4),
-        np.geomspace(100.0, 0.3, 3),
+        np.geomspace(-0.01, -10.0, 3),
+        np.geomspace(100.0, 0.3, 2),
         ((10 + 1) - np.geomspace(1, 10, 3))[::-1],
+        ((-50 + -0.5) - np.geomspace(-0.5, -50, 3))[::-1],
         np.array([1.5, -2.0]),
     ]
-    names = ["lin_desc", "geom_neg", "geom_desc", "rgeom", "fixed"]
+    names = ["lin_desc", "geom_neg", "geom_desc", "rgeom", "rgeom_neg", "fixed"]
     grid = [g.ravel() for g in np.meshgrid(*axes, indexing="ij")]
     h5 = os.path.join(tmp, "grid.h5")
     with h5py.File(h5, "r") as f:
@@ -186,6 +194,7 @@ def check_grid(args, tmp):
                 else:
                     check(ulps_ok(got, grid[k]), f"{name}: {got} != {grid[k]} (1 ulp)")
             check(np.all(sp["geom_neg"]["value"][()] < 0), "negative geomspace")
+            check(np.all(sp["rgeom_neg"]["value"][()] < 0), "negative reverse geomspace")
             check(sp["lin_desc"]["value"][0] == 30.0 and sp["lin_desc"]["value"][-1] == 20.0,
                   "descending linspace: 30 first, 20 last")
         with step("param, set_mode, default_value and bounds recorded"):
