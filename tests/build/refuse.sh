@@ -19,6 +19,18 @@ rm -rf "$work"
 mkdir -p "$work"
 cd "$work"
 mark=$work/model_ran
+
+# nothing_left WHAT: the work directory holds the spec (and logs) alone.
+nothing_left() {
+  local f left=
+  shopt -s nullglob dotglob
+  for f in *; do
+    case $f in spec.yaml | *.log) ;; *) left+=" $f" ;; esac
+  done
+  shopt -u nullglob dotglob
+  [ -z "$left" ] || fail "$1 left files:$left"
+}
+
 cat >spec.yaml <<YAML
 parameters:
   a: {type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: 4}
@@ -30,7 +42,7 @@ YAML
 "$parsweep" run spec.yaml -o control.h5 -q || fail "control run exited $?"
 [ -e "$mark" ] || fail "control: the model did not touch $mark"
 rm -f "$mark" control.h5*
-[ "$(ls -A)" = spec.yaml ] || fail "control left $(ls -A)"
+nothing_left control
 
 # expect_refused LOG RC SECONDS WHAT
 expect_refused() {
@@ -44,8 +56,7 @@ expect_refused() {
   grep -q "^parsweep run: .*built without MPI.*runs as 2 ranks.*rebuild it with MPI.*-b elastic" "$log" ||
     fail "$what: not the refusal line"
   [ ! -e "$mark" ] || fail "$what: the model ran"
-  [ "$(ls -A | grep -v '\.log$')" = spec.yaml ] ||
-    fail "$what left files: $(ls -A | grep -v '\.log$' | tr '\n' ' ')"
+  nothing_left "$what"
   echo "--- $what: refused (exit 1, $secs s, one line, nothing created)"
 }
 
@@ -88,8 +99,7 @@ srun)
     fail "hybrid.sbatch: no refusal message"
   grep -q "^parsweep run:" hybrid.log && fail "hybrid.sbatch started its step"
   [ ! -e "$mark" ] || fail "hybrid.sbatch: the model ran"
-  [ "$(ls -A | grep -v '\.log$')" = spec.yaml ] ||
-    fail "hybrid.sbatch left files: $(ls -A | grep -v '\.log$' | tr '\n' ' ')"
+  nothing_left hybrid.sbatch
   echo "--- hybrid.sbatch: ended before its step ($((SECONDS - t0)) s)"
   ;;
 *) fail "unknown mode $mode" ;;

@@ -67,8 +67,11 @@ libc)
       -DPSW_WITH_"${dep%%:*}"=ON >"$log" 2>&1; then
       fail "PSW_WITH_${dep%%:*}=ON configured without its package"
     fi
-    grep -q "PSW_WITH_${dep%%:*}=ON but" "$log" && grep -q "${dep#*:}" "$log" ||
-      { cat "$log" >&2; fail "no clear message for PSW_WITH_${dep%%:*}=ON"; }
+    if ! grep -q "PSW_WITH_${dep%%:*}=ON but" "$log" ||
+      ! grep -q "${dep#*:}" "$log"; then
+      cat "$log" >&2
+      fail "no clear message for PSW_WITH_${dep%%:*}=ON"
+    fi
     echo "PSW_WITH_${dep%%:*}=ON without it: $(grep -o "but .*" "$log" | head -1)"
   done
   rm -rf "$dir.on"
@@ -79,7 +82,7 @@ libc)
   cmake --build "$dir" --target parsweep parsweep_static -j 2 >>"$log" 2>&1 ||
     { tail -30 "$log" >&2; fail "build failed"; }
   needed=$(readelf -d "$dir/src/libparsweep.so" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p')
-  echo "libparsweep.so needs: $(echo $needed)"
+  echo "libparsweep.so needs: ${needed//$'\n'/ }"
   for lib in $needed; do
     case $lib in libc.so.* | libpthread.so.* | ld-linux*) ;;
     *) fail "libparsweep.so needs $lib" ;; esac
