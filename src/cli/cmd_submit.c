@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "directives.h"
+#include "plan.h"
 #include "psw_slurm.h"
 
 #ifndef PSW_JOBSCRIPTS_DIR
@@ -312,6 +313,17 @@ int psw__cmd_submit(int argc, char **argv) {
   }
   if (strncmp(script, "#!", 2)) {
     fail("%s: not a batch script (no #! line)%s", tpl, NULL);
+    goto out;
+  }
+  /* A template that starts one parsweep per node or core ends its job at
+   * once in a build without MPI (its psw_need_mpi line; SPEC §5): say so
+   * now rather than queue a job that can only fail. */
+  if (!(psw__plan_have() & PSW_PLAN_HAVE_MPI) &&
+      strstr(script, "\npsw_need_mpi\n")) {
+    fail("%s starts one parsweep per node or core and this parsweep is built "
+         "without MPI: use --template elastic or node, or rebuild it with "
+         "MPI (cmake -DPSW_WITH_MPI=ON)%s",
+         tpl, NULL);
     goto out;
   }
   j.script = script;

@@ -44,6 +44,26 @@ YAML
 rm -f "$mark" control.h5*
 nothing_left control
 
+# parsweep submit refuses the templates that would end their job at once
+# (--dry-run: no Slurm needed), and still takes the others.
+jobscripts=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../jobscripts" && pwd)
+for t in hybrid mpi chain node elastic; do
+  set +e
+  PARSWEEP_JOBSCRIPTS=$jobscripts "$parsweep" submit spec.yaml --template "$t" \
+    --dry-run >submit.log 2>&1
+  rc=$?
+  set -e
+  case $t in
+  node | elastic) [ "$rc" = 0 ] || { cat submit.log; fail "submit $t: exit $rc"; } ;;
+  *)
+    [ "$rc" = 1 ] || { cat submit.log; fail "submit $t: exit $rc, not 1"; }
+    grep -q "^parsweep submit: .*$t.sbatch starts one parsweep per node or core and this parsweep is built without MPI" submit.log ||
+      { cat submit.log; fail "submit $t: not the refusal"; } ;;
+  esac
+done
+echo "--- submit refuses hybrid, mpi, chain; takes node, elastic"
+rm -f submit.log
+
 # expect_refused LOG RC SECONDS WHAT
 expect_refused() {
   local log=$1 rc=$2 secs=$3 what=$4
