@@ -209,6 +209,9 @@ else()
   endif()
 endif()
 
+# For the install test: whether man pages are built and installed.
+set(PSW_MAN_BUILT ${PSW_BUILD_MAN_ON} CACHE INTERNAL "man pages built")
+
 # psw_summary(): the one table of what this build has and why.
 function(psw_summary)
   message(STATUS "parsweep ${PROJECT_VERSION}: what this build has, and why")

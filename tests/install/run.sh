@@ -163,7 +163,7 @@ for t in node hybrid mpi chain elastic; do
 done
 
 step "man pages found through MANPATH, bash completion"
-if grep -q '^PSW_SCDOC:FILEPATH=/' "$build/CMakeCache.txt"; then
+if grep -q '^PSW_MAN_BUILT:INTERNAL=ON' "$build/CMakeCache.txt"; then
   command -v man >/dev/null || fail "man not installed (Debian: man-db)"
   for p in parsweep parsweep-run parsweep-show parsweep-info parsweep-status \
     parsweep-submit parsweep-worker; do
