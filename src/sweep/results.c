@@ -581,8 +581,10 @@ int psw__results_finish_ex(psw_results_t *r, int completed,
   /* WaterTAP's CSV from the file just renamed into place: results.h5 is
    * safe first, so a CSV that cannot be written (a wrong directory) costs
    * no results; the run then fails with the CSV's message, and --resume
-   * writes it again. */
-  if (commit && r->csv &&
+   * writes it again. Only for a complete file, as WaterTAP writes it at
+   * the end: a stopped sweep of 10^12 samples must not spend hours on
+   * rows of NaN before it exits; --resume writes it when complete. */
+  if (commit && r->csv && completed &&
       (rc = psw__results_write_csv(r->path, r->csv, r->err, sizeof r->err)))
     goto out;
   rc = 0;

@@ -24,7 +24,10 @@ as its writer and analysis do:
 * errors in the parameter file name that file, the line and the key.
 """
 import os
+import signal
 import stat
+import subprocess
+import time
 
 import h5py
 import numpy as np
@@ -327,6 +330,51 @@ def check_random(args, tmp):
                   "resumed rows copied")
 
 
+def check_stopped(args, tmp):
+    """A stopped run writes results.h5 (completed 0) but no CSV; the
+    --resume that completes it writes the CSV."""
+    d = os.path.join(tmp, "stopped")
+    os.mkdir(d)
+    write(os.path.join(d, "wt.yaml"), RANDOM)
+    slow, started = os.path.join(d, "slow"), os.path.join(d, "started")
+    script = (f'if [ -e {slow} ] && [ "$1" -ge 2 ]; then touch {started}; '
+              'sleep 30 & wait; fi; echo "out1=$2"; echo "out2=$1"')
+    spec = write(os.path.join(d, "spec.yaml"),
+                 "seed: 3\nparameters: wt.yaml\n"
+                 "outputs: {out1: {units: m}, out2: }\n"
+                 "csv_results_file_name: r.csv\n"
+                 f"model:\n  command: [sh, -c, {script!r}, sh, '{{index}}', '{{uni}}']\n")
+    write(slow, "")
+    with step("a stopped run: results.h5 with completed 0, no CSV"):
+        p = subprocess.Popen([args.parsweep, "run", spec, "-b", "serial", "-q"], cwd=d,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        t0 = time.monotonic()
+        while not os.path.exists(started) and time.monotonic() - t0 < 20:
+            time.sleep(0.02)
+        check(os.path.exists(started), "sample 2 never started")
+        p.send_signal(signal.SIGTERM)  # cancels the running model
+        try:
+            out, err = p.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            raise
+        check(p.returncode == 4, f"expected exit 4, got {p.returncode}: {err.decode()[-500:]}")
+        with h5py.File(os.path.join(d, "results.h5"), "r") as f:
+            check(int(f.attrs["completed"]) == 0, "completed 0")
+        check(not os.path.exists(os.path.join(d, "r.csv")), "a CSV of a stopped run")
+    os.unlink(slow)
+    with step("--resume completes it and writes the CSV"):
+        p, _ = run(args, ["run", spec, "-b", "serial", "-q", "--resume"], cwd=d)
+        check(p.returncode == 0, f"resume: {describe(p)}")
+        data = np.genfromtxt(os.path.join(d, "r.csv"), skip_header=1, delimiter=",")
+        with h5py.File(os.path.join(d, "results.h5"), "r") as f:
+            check(int(f.attrs["completed"]) == 1, "completed 1")
+            check(same_array(data[:, 0], f["sweep_params"]["uni"]["value"][()]), "uni column")
+            check(same_array(data[:, 4], f["outputs"]["out1"]["value"][()]), "out1 column")
+            check(same_array(data[:, 5], np.arange(5.0)), "out2 = index: every row")
+
+
 def check_errors(args, tmp):
     for k, (text, want) in enumerate(BAD):
         pfile = f"bad{k}.yaml"
@@ -385,6 +433,7 @@ def check_errors(args, tmp):
 def test(args, tmp):
     check_grid(args, tmp)
     check_random(args, tmp)
+    check_stopped(args, tmp)
     check_errors(args, tmp)
 
 
