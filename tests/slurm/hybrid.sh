@@ -38,9 +38,12 @@ echo "$out" | grep -q "hybrid: 2 node groups (the ranks of each node), 4 workers
   { echo "$out"; fail "all four ranks must pass"; }
 
 echo "--- parsweep info under srun: PMIx reports 2 nodes"
-out=$(srun -N 2 -n 2 --mpi=pmix "$parsweep" info --json 2>&1) ||
-  { echo "$out"; fail "parsweep info"; }
-/usr/bin/python3 - "$out" <<'PY' || fail "info"
+# One file per task: srun forwards the tasks' stdout in pieces, and two
+# JSON lines longer than its 1 KiB pieces come out interleaved.
+srun -N 2 -n 2 --mpi=pmix --output="$work/info.%t" "$parsweep" info --json ||
+  { cat "$work"/info.* ; fail "parsweep info"; }
+out=$(cat "$work/info.0" "$work/info.1")
+/usr/bin/python3 - "$out" <<'PY' || { echo "$out"; fail "info"; }
 import json, sys
 rows = [json.loads(l) for l in sys.argv[1].splitlines() if l.startswith("{")]
 assert len(rows) == 2, rows
