@@ -975,6 +975,17 @@ fail:
 void psw__ehead_destroy(struct psw_ehead *h) {
   if (!h)
     return;
+  /* The mark first: a worker whose connection drops from here on (one in
+   * its handshake, one whose HELLO is not answered, one that starts
+   * later) finds it and exits 0 saying the sweep ended, rather than
+   * taking the drop for a refused key or a lost head. */
+  if (h->endpoint_path) {
+    char err[512];
+    if (psw__eendpoint_end(h->endpoint_path, err, sizeof err)) {
+      PSW_WARN("elastic: %s", err);
+      unlink(h->endpoint_path);
+    }
+  }
   struct psw_emsg bye = {.type = EM_BYE};
   for (int i = 0; i < h->nmem; i++) {
     if (h->mem[i]->state != MS_GONE)
@@ -985,8 +996,6 @@ void psw__ehead_destroy(struct psw_ehead *h) {
   }
   free(h->mem);
   free(h->hosts);
-  if (h->endpoint_path)
-    unlink(h->endpoint_path);
   free(h->endpoint_path);
   if (h->router)
     zmq_close(h->router);
