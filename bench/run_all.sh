@@ -91,6 +91,14 @@ if [ -x "$build/src/cli/parsweep" ]; then # B9, B10: Python server models
     "$(realpath "$build/src/cli/parsweep")" $smoke
 fi
 
+if [ -x "$build/src/cli/parsweep" ] && [ -e "$b/libtrivial_plugin.so" ]; then
+  # B13: the elastic head with 100, 400, 1,000 workers (the smoke run: 20)
+  if [ -n "$smoke" ]; then b13="20 --samples 20000"; else b13="100 400 1000"; fi
+  run B13.elastic_scale $py "$src/bench/elastic_scale.py" \
+    "$(realpath "$build/src/cli/parsweep")" \
+    "$(realpath "$b/libtrivial_plugin.so")" $b13 || failed=1
+fi
+
 if [ -e "$build/src/libparsweep.so" ]; then # B11, B12: parsweep.parallel
   lib=$(realpath "$build/src/libparsweep.so")
   (export PYTHONPATH="$src/python" PARSWEEP_LIBRARY="$lib"

@@ -44,6 +44,12 @@ void psw__log(psw_log_level_t level, const char *fmt, ...)
 #define PSW_WARN(...) psw__log(PSW_LOG_WARN, __VA_ARGS__)
 #define PSW_INFO(...) psw__log(PSW_LOG_INFO, __VA_ARGS__)
 
+/* The line an elastic head's endpoint file holds once its sweep has ended
+ * (the keys are gone; a worker that comes later exits 0 saying so), and
+ * whether the file at path holds it (src/core/ended.c). */
+#define PSW_ENDPOINT_ENDED "ended: yes"
+int psw__endpoint_ended(const char *path);
+
 /* CLOCK_MONOTONIC in seconds. */
 static inline double psw__mono_now(void) {
   struct timespec ts;

@@ -10,6 +10,8 @@ enum {
   PSW_EXIT_USAGE = 2,
   PSW_EXIT_FAILED = 3,
   PSW_EXIT_INTERRUPTED = 4,
+  /* parsweep worker only: the head never answered, or was lost */
+  PSW_EXIT_NO_HEAD = 5,
 };
 
 /* Print "parsweep VERB: MSG[: ARG]" and the verb's synopsis on stderr;

@@ -32,14 +32,18 @@ static const char worker_help[] =
     "                       it holds the key that lets a worker in)\n"
     "  -j, --jobs N         worker processes on this node (default: every\n"
     "                       CPU this process may use)\n"
-    "      --wait S         seconds to wait for FILE to appear (default 60)\n"
+    "      --wait S         seconds to wait for FILE to appear, and then for\n"
+    "                       the head to answer (default 60)\n"
     "  -h, --help           this text\n"
     "\n"
-    "Exit codes: 0 the sweep ended (or the head was stopped); 1 error\n"
-    "(one-line reason on stderr: e.g. the head was lost, or it declared\n"
-    "this worker lost after a stall); 2 usage; 4 stopped by a signal, or\n"
-    "its model cancelled because the head was (its samples went back to\n"
-    "the head).\n";
+    "Exit codes: 0 the sweep ended (or the head was stopped), also for a\n"
+    "worker that came as or after it ended (\"the sweep of FILE has ended;\n"
+    "nothing to do\"); 1 error (one-line reason on stderr: e.g. the head\n"
+    "refused this worker's key, or declared it lost after a stall);\n"
+    "2 usage; 4 stopped by a signal, or its model cancelled because the\n"
+    "head was (its samples went back to the head); 5 no head: it never\n"
+    "answered within --wait seconds (\"never reached\"), or it was lost\n"
+    "after it had (\"lost the head\").\n";
 
 static const char synopsis[] = "--connect FILE.h5.endpoint [-j N] [--wait S]";
 
@@ -55,12 +59,17 @@ static int serve(const char *endpoint, int quiet) {
   psw_sweep_stats_t st;
   int rc = psw__sweep_serve(endpoint, &st, err, sizeof err);
   if (rc == PSW_ERR_UNAVAILABLE) {
-    fprintf(stderr, "parsweep worker: the sweep of %s had ended\n", endpoint);
+    fprintf(stderr,
+            "parsweep worker: the sweep of %s has ended; nothing to do\n",
+            endpoint);
     return PSW_EXIT_OK;
   }
   if (rc) {
     fprintf(stderr, "parsweep worker: %s\n", err);
-    return PSW_EXIT_ERROR;
+    /* The head never answered for --wait seconds, or was lost after it
+     * did: a distinct code (docs/elastic.md), so that a job script can
+     * tell an unreachable head from a refusal. */
+    return rc == PSW_ERR_PEER_LOST ? PSW_EXIT_NO_HEAD : PSW_EXIT_ERROR;
   }
   if (quiet)
     ;
@@ -73,6 +82,20 @@ static int serve(const char *endpoint, int quiet) {
             st.interrupted ? " (the head was stopped; resumable)" : "",
             (unsigned long long)st.n, (unsigned long long)st.counts[1]);
   return st.left ? PSW_EXIT_INTERRUPTED : PSW_EXIT_OK;
+}
+
+/* The order of a pool's codes: the worst one is its exit code. */
+static int rank_code(int code) {
+  switch (code) {
+  case PSW_EXIT_OK:
+    return 0;
+  case PSW_EXIT_INTERRUPTED:
+    return 1;
+  case PSW_EXIT_NO_HEAD:
+    return 2;
+  default:
+    return 3;
+  }
 }
 
 /* A worker started with the head (or before it) waits for its file. */
@@ -140,6 +163,11 @@ int psw__cmd_worker(int argc, char **argv) {
   if (!endpoint)
     return psw__cli_usage("worker", synopsis, "--connect FILE is required",
                           NULL);
+  /* --wait also bounds the wait for the head's answer (unless the
+   * environment sets that on its own). */
+  char ws[32];
+  snprintf(ws, sizeof ws, "%g", wait_s > 0 ? wait_s : 0.001);
+  setenv("PSW_ELASTIC_CONNECT_TIMEOUT", ws, 0);
   if (wait_for(endpoint, wait_s)) {
     fprintf(stderr, "parsweep worker: %s: %s%s\n", endpoint,
             strerror(errno ? errno : ENOENT),
@@ -204,8 +232,8 @@ int psw__cmd_worker(int argc, char **argv) {
         pids[i] = 0;
     left--;
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : PSW_EXIT_ERROR;
-    /* error beats interrupted beats ok */
-    if (code == PSW_EXIT_ERROR || (code && worst == PSW_EXIT_OK))
+    /* error beats no head beats interrupted beats ok */
+    if (rank_code(code) > rank_code(worst))
       worst = code;
   }
   free(pids);

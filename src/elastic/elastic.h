@@ -94,7 +94,10 @@ int psw__eendpoint_keys(psw_eendpoint_t *ep);
  * gets a one-line reason naming the file. */
 int psw__eendpoint_write(const char *path, const psw_eendpoint_t *ep, char *err,
                          size_t errlen);
-/* Read path; err gets "<path>:<line>: <reason>" on PSW_ERR_PARSE/IO. */
+/* Replace path by the mark of a sweep that has ended (PSW_ENDPOINT_ENDED,
+ * no keys), the same way. */
+int psw__eendpoint_end(const char *path, char *err, size_t errlen);
+/* Read path; PSW_ERR_UNAVAILABLE when it marks a sweep that ended. err gets "<path>:<line>: <reason>" on PSW_ERR_PARSE/IO. */
 int psw__eendpoint_read(const char *path, psw_eendpoint_t *ep, char *err,
                         size_t errlen);
 /* The tcp:// address to bind for `listen` (HOST:PORT, HOST, or NULL for the

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <zmq.h>
 
@@ -40,6 +41,7 @@ struct psw_egate {
   char last[256]; /* the last refused address, since last_t: count */
   double last_t;
   int count;
+  double accept_t; /* the last "cannot accept" line */
 };
 
 /* One line per refused worker (its own retries stop at once: it closes
@@ -145,7 +147,19 @@ static void mon_event(struct psw_egate *g) {
   uint32_t value;
   memcpy(&event, ev, 2);
   memcpy(&value, ev + 2, 4);
-  if (event == ZMQ_EVENT_ACCEPTED) {
+  if (event == ZMQ_EVENT_ACCEPT_FAILED) {
+    /* Out of descriptors: the worker waits in the backlog (ZeroMQ retries
+     * the accept); say why, at most once per 10 s. */
+    double now = psw__mono_now();
+    if (now - g->accept_t >= 10) {
+      struct rlimit rl;
+      getrlimit(RLIMIT_NOFILE, &rl);
+      g->accept_t = now;
+      PSW_WARN("elastic: cannot accept a worker: %s (RLIMIT_NOFILE %llu, 2 "
+               "per worker): raise the hard limit (ulimit -Hn)",
+               strerror((int)value), (unsigned long long)rl.rlim_cur);
+    }
+  } else if (event == ZMQ_EVENT_ACCEPTED) {
     struct peer *p = &g->peers[g->next++ % PEERS];
     p->fd = (int)value;
     peer_address((int)value, p->addr, sizeof p->addr);
@@ -191,7 +205,8 @@ int psw__egate_open(void *zctx, void *router, const char *client_public,
   }
   /* The watch is a courtesy (a log line): a head runs without it. */
   if (zmq_socket_monitor(router, MONITOR,
-                         ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED |
+                         ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_ACCEPT_FAILED |
+                             ZMQ_EVENT_DISCONNECTED |
                              ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) == 0) {
     g->mon = zmq_socket(zctx, ZMQ_PAIR);
     if (g->mon && zmq_connect(g->mon, MONITOR)) {

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -76,6 +77,9 @@ struct psw_ehead {
   struct psw_egate *gate; /* who may connect (gate.c) */
   psw_eendpoint_t ep;
   char *endpoint_path;
+  /* A descriptor held back from the start, closed to write the end mark:
+   * a storm that took every other one must not leave workers without it. */
+  int spare_fd;
   int min_workers;
   double timeout, last_wait_log;
   struct member **mem;
@@ -889,13 +893,28 @@ static const char *opt_or_env(const char *opt, const char *env) {
 }
 
 /* Two connections per worker process: a head of a hundred nodes needs
- * more descriptors than the usual soft limit of 1024. */
+ * more descriptors than the usual soft limit of 1024. A hard limit that
+ * leaves room for fewer than PSW_ELASTIC_FEW_FDS workers is said at the
+ * start, with the number it allows (gate.c says it again when an accept
+ * fails for it). */
+#define PSW_ELASTIC_FEW_FDS 1000
 static void raise_nofile(void) {
   struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return;
+  if (rl.rlim_cur < rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
   }
+  if (rl.rlim_cur != RLIM_INFINITY &&
+      rl.rlim_cur < 2 * PSW_ELASTIC_FEW_FDS + 64)
+    PSW_WARN("elastic: the head may open %llu files (RLIMIT_NOFILE, hard "
+             "limit %llu): about %llu workers (2 connections each); raise "
+             "the hard limit (ulimit -Hn) for more",
+             (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
+             rl.rlim_cur > 32 ? (unsigned long long)(rl.rlim_cur - 32) / 2
+                              : 0ULL);
 }
 
 int psw__ehead_create(psw_manager_t *m, struct psw_ehead **out) {
@@ -903,6 +922,7 @@ int psw__ehead_create(psw_manager_t *m, struct psw_ehead **out) {
   if (!h)
     return PSW_ERR_NOMEM;
   h->m = m;
+  h->spare_fd = -1;
   raise_nofile();
   h->timeout = psw__etimeout_s();
   psw__ehost(h->host, sizeof h->host);
@@ -925,15 +945,20 @@ int psw__ehead_create(psw_manager_t *m, struct psw_ehead **out) {
     free(h);
     return rc;
   }
+  h->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   h->zctx = zmq_ctx_new();
   h->router = h->zctx ? zmq_socket(h->zctx, ZMQ_ROUTER) : NULL;
-  int one = 1, zero = 0, linger = 1000;
+  int one = 1, zero = 0, linger = 1000, backlog = 4096;
   if (!h->router || psw__ecurve_server(h->router, &h->ep) ||
       zmq_setsockopt(h->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) ||
       /* No limit on what queues while the head is busy (writing, or
        * copying a resumed file): dropped heartbeats would look like lost
        * workers. Each worker has one request in flight, plus heartbeats. */
       zmq_setsockopt(h->router, ZMQ_RCVHWM, &zero, sizeof zero) ||
+      /* A joining storm (every node's srun at once): connections wait in
+       * the kernel's queue, not refused (the kernel caps it at
+       * net.core.somaxconn). ZeroMQ's default is 100. */
+      zmq_setsockopt(h->router, ZMQ_BACKLOG, &backlog, sizeof backlog) ||
       zmq_setsockopt(h->router, ZMQ_LINGER, &linger, sizeof linger)) {
     rc = PSW_ERR_SYS;
     goto fail;
@@ -975,6 +1000,19 @@ fail:
 void psw__ehead_destroy(struct psw_ehead *h) {
   if (!h)
     return;
+  /* The mark first: a worker whose connection drops from here on (one in
+   * its handshake, one whose HELLO is not answered, one that starts
+   * later) finds it and exits 0 saying the sweep ended, rather than
+   * taking the drop for a refused key or a lost head. */
+  if (h->spare_fd >= 0)
+    close(h->spare_fd);
+  if (h->endpoint_path) {
+    char err[512];
+    if (psw__eendpoint_end(h->endpoint_path, err, sizeof err)) {
+      PSW_WARN("elastic: %s", err);
+      unlink(h->endpoint_path);
+    }
+  }
   struct psw_emsg bye = {.type = EM_BYE};
   for (int i = 0; i < h->nmem; i++) {
     if (h->mem[i]->state != MS_GONE)
@@ -985,8 +1023,6 @@ void psw__ehead_destroy(struct psw_ehead *h) {
   }
   free(h->mem);
   free(h->hosts);
-  if (h->endpoint_path)
-    unlink(h->endpoint_path);
   free(h->endpoint_path);
   if (h->router)
     zmq_close(h->router);

@@ -93,7 +93,9 @@ int psw__eendpoint_keys(psw_eendpoint_t *ep) {
   return 0;
 }
 
-int psw__eendpoint_write(const char *path, const psw_eendpoint_t *ep, char *err,
+/* Write text to path via a new temporary and a rename (see
+ * psw__eendpoint_write). */
+static int write_private(const char *path, const char *text, char *err,
                          size_t errlen) {
   char tmp[4096];
   if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >=
@@ -124,12 +126,7 @@ int psw__eendpoint_write(const char *path, const psw_eendpoint_t *ep, char *err,
   }
   /* Owner-only whatever the umask: the file holds the client secret. */
   fchmod(fd, 0600);
-  fprintf(f,
-          "# parsweep elastic endpoint: whoever can read this file can join "
-          "the sweep\n"
-          "address: %s\nserver_public: %s\nclient_public: %s\n"
-          "client_secret: %s\n",
-          ep->address, ep->server_public, ep->client_public, ep->client_secret);
+  fputs(text, f);
   int bad = fflush(f) != 0 || fsync(fd) != 0;
   bad |= fclose(f) != 0;
   /* rename replaces whatever PATH is (a link too: it is not followed). */
@@ -140,6 +137,27 @@ int psw__eendpoint_write(const char *path, const psw_eendpoint_t *ep, char *err,
     return PSW_ERR_IO;
   }
   return 0;
+}
+
+int psw__eendpoint_write(const char *path, const psw_eendpoint_t *ep, char *err,
+                         size_t errlen) {
+  char text[1024];
+  snprintf(text, sizeof text,
+           "# parsweep elastic endpoint: whoever can read this file can join "
+           "the sweep\n"
+           "address: %s\nserver_public: %s\nclient_public: %s\n"
+           "client_secret: %s\n",
+           ep->address, ep->server_public, ep->client_public,
+           ep->client_secret);
+  return write_private(path, text, err, errlen);
+}
+
+int psw__eendpoint_end(const char *path, char *err, size_t errlen) {
+  return write_private(
+      path,
+      "# parsweep elastic endpoint: the sweep has ended\n" PSW_ENDPOINT_ENDED
+      "\n",
+      err, errlen);
 }
 
 static int key_ok(const char *k) {
@@ -169,6 +187,11 @@ int psw__eendpoint_read(const char *path, psw_eendpoint_t *ep, char *err,
     }
     *colon = '\0';
     const char *v = colon + 2;
+    if (!strcmp(line, "ended")) {
+      snprintf(err, errlen, "the sweep of %s has ended", path);
+      rc = PSW_ERR_UNAVAILABLE;
+      break;
+    }
     char *dst = NULL;
     size_t cap = 41;
     if (!strcmp(line, "address")) {

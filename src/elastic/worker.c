@@ -18,6 +18,7 @@
 struct psw_eworker {
   void *zctx, *sock, *mon;
   psw_eendpoint_t ep;
+  char *path; /* the endpoint file: its end mark tells an ended sweep */
   pthread_t hb;
   int hb_started;
   atomic_int hb_stop;
@@ -100,15 +101,31 @@ static void *hb_main(void *arg) {
   return NULL;
 }
 
+/* The head marked its endpoint file on ending (before it dropped any
+ * connection): this worker is not needed. */
+static int ended(struct psw_eworker *w) {
+  if (!psw__endpoint_ended(w->path))
+    return 0;
+  w->lost = PSW_ERR_UNAVAILABLE;
+  return 1;
+}
+
 /* The next message from the head. A monitor event first: a refused key or
  * a lost connection ends the wait with an error (and one line in the
- * log). timeout_ms < 0 waits for ever. */
+ * log), unless the sweep has ended. timeout_ms < 0 waits for ever. */
 static int next_msg(struct psw_eworker *w, struct psw_emsg *hd, zmq_msg_t *p,
                     int timeout_ms) {
-  double t0 = psw__mono_now();
+  double t0 = psw__mono_now(), looked = t0;
   if (w->lost)
     return w->lost;
   for (;;) {
+    /* Not yet welcomed: the head may have ended without reading our
+     * HELLO (it drained, wrote its results and left). */
+    if (!w->id && psw__mono_now() - looked >= 0.5) {
+      looked = psw__mono_now();
+      if (ended(w))
+        return w->lost;
+    }
     /* Declared lost by the head (heard by the heartbeat thread). */
     if (atomic_load(&w->evicted))
       return w->lost = PSW_ERR_TIMEOUT;
@@ -126,9 +143,13 @@ static int next_msg(struct psw_eworker *w, struct psw_emsg *hd, zmq_msg_t *p,
           '\0';
       uint16_t event;
       memcpy(&event, ev, 2);
-      if (r == 6 && (event & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                              ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                              ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL))) {
+      int failed = event & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                            ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                            ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
+      /* A drop by a head that is ending is no verdict on our key. */
+      if (r == 6 && (failed || (event & ZMQ_EVENT_DISCONNECTED)) && ended(w))
+        return w->lost;
+      if (r == 6 && failed) {
         PSW_ERROR("elastic: the head at %s refused this worker's key (is "
                   "the endpoint file the sweep's own?)",
                   w->ep.address);
@@ -147,7 +168,8 @@ static int next_msg(struct psw_eworker *w, struct psw_emsg *hd, zmq_msg_t *p,
         continue;
       if (rc)
         return rc;
-      if (hd->type == EM_BYE && w->id) {
+      /* (a BYE before WELCOME: the head is ending as we join) */
+      if (hd->type == EM_BYE && (w->id || hd->kind != BYE_LOST)) {
         /* The head closed, or declared this worker lost (it was stopped
          * or stalled longer than the head's timeout). */
         if (hd->kind == BYE_LOST)
@@ -157,7 +179,7 @@ static int next_msg(struct psw_eworker *w, struct psw_emsg *hd, zmq_msg_t *p,
       return 0;
     }
     if (timeout_ms >= 0 && (psw__mono_now() - t0) * 1000 > timeout_ms)
-      return PSW_ERR_TIMEOUT;
+      return ended(w) ? w->lost : PSW_ERR_TIMEOUT;
   }
 }
 
@@ -192,8 +214,11 @@ int psw__eworker_create(psw_manager_t *m, const char *endpoint,
   pthread_mutex_init(&w->mu, NULL);
   char err[512];
   int rc = psw__eendpoint_read(endpoint, &w->ep, err, sizeof err);
+  if (!rc && !(w->path = strdup(endpoint)))
+    rc = PSW_ERR_NOMEM;
   if (rc) {
-    PSW_ERROR("elastic: %s", err);
+    if (rc != PSW_ERR_UNAVAILABLE) /* an ended sweep: the caller says so */
+      PSW_ERROR("elastic: %s", err);
     pthread_mutex_destroy(&w->mu);
     free(w);
     return rc;
@@ -232,9 +257,13 @@ int psw__eworker_create(psw_manager_t *m, const char *endpoint,
   zmq_msg_t p;
   zmq_msg_init(&p);
   rc = expect(w, EM_WELCOME, &hd, &p, (int)(wait_s * 1000));
-  if (rc == PSW_ERR_TIMEOUT)
-    PSW_ERROR("elastic: no answer from the head at %s within %.0f s",
+  if (rc == PSW_ERR_TIMEOUT) {
+    /* Distinct from a head lost after it answered (exit code 5 both). */
+    PSW_ERROR("elastic: never reached the head at %s: no answer within "
+              "%.0f s (--wait), and the sweep's file does not say it ended",
               w->ep.address, wait_s);
+    rc = PSW_ERR_PEER_LOST;
+  }
   if (rc) {
     zmq_msg_close(&p);
     goto fail;
@@ -290,6 +319,7 @@ void psw__eworker_destroy(struct psw_eworker *w) {
   if (w->zctx)
     zmq_ctx_term(w->zctx);
   free(w->info);
+  free(w->path);
   pthread_mutex_destroy(&w->mu);
   free(w);
 }

@@ -1093,6 +1093,13 @@ int psw__sweep_serve(const char *endpoint, psw_sweep_stats_t *stats, char *err,
   psw_sweep_opts_t o = {.progress = PSW_PROGRESS_NONE};
   memset(stats, 0, sizeof *stats);
   int rc = psw_create_parallel_manager(&mgr, "elastic", &mo);
+  if (rc == PSW_ERR_UNAVAILABLE && psw__endpoint_ended(endpoint))
+    return rc; /* as it joined, or before: the caller says so */
+  if (rc == PSW_ERR_PEER_LOST) {
+    snprintf(err, errlen, "cannot join the sweep of %s: never reached its head",
+             endpoint);
+    return rc;
+  }
   if (rc) {
     snprintf(err, errlen, "cannot join the sweep of %s: %s%s", endpoint,
              psw_strerror(rc),

@@ -4,14 +4,14 @@ to start says so in one line, with the documented exit code (docs/cli.md).
 - worker without --connect: 2; an unknown option: 2;
 - an endpoint file that never appears (--wait 0.5): 1, naming the file;
 - a malformed endpoint file: 1, naming file and line;
-- an endpoint whose head is gone (nothing listens): 1 within the connect
-  timeout, "no answer from the head";
+- an endpoint whose head is gone (nothing listens): 5 within --wait,
+  "never reached the head";
 - a worker whose model differs from the head's (another plugin file under
   the same path, seen by the worker only): 1, "differs from the head's";
   the head goes on and finishes with a good worker;
 - run --listen with a backend other than elastic: 2; a malformed --listen
   value: 1, naming it; an address that cannot be bound: 1;
-- a head SIGKILLed mid-sweep: its worker exits 1 within seconds, "lost the
+- a head SIGKILLed mid-sweep: its worker exits 5 within seconds, "lost the
   connection to the head";
 - a late worker whose model cannot start on its node (a relative command
   its directory lacks): it exits 1 naming the command, and the head logs it
@@ -70,8 +70,8 @@ def test(args, tmp):
     gone = write(os.path.join(tmp, "gone.endpoint"),
                  f"address: tcp://127.0.0.1:{port}\nserver_public: {key}\n"
                  f"client_public: {key}\nclient_secret: {key}\n")
-    p, _ = run(args, ["worker", "--connect", gone], tmp, env={"PSW_ELASTIC_CONNECT_TIMEOUT": "1"})
-    one_line(p, 1, "no answer from the head", "head gone")
+    p, _ = run(args, ["worker", "--connect", gone, "--wait", "1"], tmp)
+    one_line(p, 5, "never reached the head", "head gone")
 
     p, _ = run(args, ["run", spec, "-b", "fork", "--listen", "127.0.0.1:0", "-o", "x.h5"], tmp)
     one_line(p, 2, "--listen applies to -b elastic only", "--listen on fork")
@@ -120,7 +120,7 @@ def test(args, tmp):
     t0 = time.monotonic()
     wout, werr = w.communicate(timeout=60)
     took = time.monotonic() - t0
-    check(w.returncode == 1, f"worker exit {w.returncode} after the head died: {werr}")
+    check(w.returncode == 5, f"worker exit {w.returncode} after the head died: {werr}")
     check("lost the connection to the head" in werr, f"worker said: {werr}")
     check(took < 15, f"the worker took {took:.1f} s to notice")
 

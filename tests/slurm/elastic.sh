@@ -12,7 +12,11 @@
 #  2. the walltime warning, sent at once (scancel -b -s USR1) mid-sweep:
 #     the head drains and the job exits 4; results.h5 holds exactly the
 #     samples the model finished, ok and right, the rest not run; the
-#     workers end with the sweep; no endpoint file remains.
+#     workers end with the sweep; the endpoint file is the end mark.
+#  3. a sweep of 8 samples with a local worker (-j 1) that ends before the
+#     workers' step joins: the job exits 0, the workers' step exits 0 (its
+#     workers say the sweep has ended), no "refused" line, well before the
+#     30 s the job gives workers that never reached the head.
 # WORKDIR must be visible from both nodes (not /tmp: each node has its own).
 set -euo pipefail
 repo=$1 parsweep=$2 work=$3
@@ -97,7 +101,9 @@ check_log() { # LOG HEAD_EXIT WORKERS_EXIT ENDPOINT [NODE...]
     grep -Eq "elastic: worker [0-9]+ joined from $n " "$log" ||
       fail "no worker joined from $n"
   done
-  [ ! -e "$ep" ] || fail "$ep is left after the sweep"
+  # The file stays as the end mark (issue 19): no keys left in it.
+  grep -qx "ended: yes" "$ep" && ! grep -q secret "$ep" ||
+    fail "$ep is not the end mark after the sweep"
 }
 
 echo "--- sbatch --wait -N 2 jobscripts/elastic.sbatch"
@@ -128,4 +134,18 @@ echo "job $job: $res after the warning"
 # themselves; only the head got the warning).
 check_log drain.out 4 0 drain.h5.endpoint
 check drain.h5 100 partial || fail "drain.h5"
+echo "--- a sweep that ends before the workers' step has joined (issue 19)"
+rm -f evals
+spec 2 0
+t0=$SECONDS
+sbatch --wait -N 2 -t 10 -o quick.out "$repo/jobscripts/elastic.sbatch" \
+  spec.yaml -o quick.h5 -j 1 -q >/dev/null || fail "quick: elastic.sbatch did not exit 0"
+echo "job done in $((SECONDS - t0)) s"
+cat quick.out
+grep -q "parsweep exited 0" quick.out || fail "quick: the head did not exit 0"
+# Workers that come after the end exit 0 and say so: the step does not fail.
+grep -q "the workers exited 0" quick.out || fail "quick: the workers' step did not exit 0"
+! grep -q "refused" quick.out || fail "quick: a 'refused' line"
+[ $((SECONDS - t0)) -lt 25 ] || fail "quick: the job took $((SECONDS - t0)) s"
+grep -qx "ended: yes" quick.h5.endpoint || fail "quick: no end mark"
 echo "elastic.sh: ok"
