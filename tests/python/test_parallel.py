@@ -291,7 +291,11 @@ def test_rayio_remote_worker_joins(tmp_path):
     assert [p for r in res for _, p in r.results] == list(range(60))
     pids = {pid for r in res for pid, _ in r.results}
     assert remote.pid in pids and len(pids) == 2 and os.getpid() not in pids
-    assert not os.path.exists(endpoint)  # the head removes it
+    # the head leaves an end mark in place of its endpoint (issue 19: a
+    # worker that comes late learns the sweep ended); no key remains
+    with open(endpoint) as f:
+        mark = f.read()
+    assert "ended: yes" in mark and "secret" not in mark, mark
 
 
 def test_rayio_large_results_and_limit():
