@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 
+from . import _lib
 from ._classes import LocalResults, _FanOutParallelManager
 from ._manager import Manager
 from ._spmd import WorkerError, _flush_std, warn_if_threads
@@ -93,7 +94,15 @@ class RayIoParallelManager(_FanOutParallelManager):
             if self.connect:
                 _wait_for(self.connect, _START_TIMEOUT_S)
                 with Manager("elastic", elastic_connect=self.connect) as m:
-                    m.run(body)
+                    try:
+                        m.run(body)
+                    except WorkerError as e:
+                        # The head ended the sweep while this worker was
+                        # leaving (its end mark read before its BYE): as
+                        # `parsweep worker`, that is the sweep's end, not
+                        # a failure.
+                        if getattr(e, "rc", None) != _lib.ERR_UNAVAILABLE:
+                            raise
                 return
             got = self._run_head(body, stop)
             self._results = [LocalResults(i, chunks[i], got[i]) for i in sorted(got)]

@@ -358,4 +358,6 @@ def _region_error(rc, errors):
     if rc == _MODEL_ERR or any("(MODEL)" in e[1] for e in errors.values()):
         # under mpi: the rank whose code raised reports the exception itself
         return WorkerError("another worker raised: its own rank reports the exception")
-    return WorkerError(f"the parallel region failed ({name}: {L.psw_strerror(rc).decode()})")
+    e = WorkerError(f"the parallel region failed ({name}: {L.psw_strerror(rc).decode()})")
+    e.rc = rc  # the library's code, e.g. UNAVAILABLE: an elastic sweep that ended
+    return e
