@@ -74,6 +74,10 @@ if [ -x "$b/dispatch_scale" ]; then
     run dispatch_scale $mpirun -n 8 "$b/dispatch_scale" --n 1000000 --reps 5
   fi
 fi
+if [ -x "$b/dispatch_seed" ]; then # B14
+  run B14.dispatch_seed $mpirun -n 3 "$b/dispatch_seed" --dir "$logdir" \
+    ${smoke:+--smoke}
+fi
 if [ -x "$build/src/cli/parsweep" ] && [ -e "$b/libtrivial_plugin.so" ]; then
   if [ -n "$smoke" ]; then
     sizes="1000 10000"
