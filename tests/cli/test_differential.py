@@ -20,11 +20,12 @@ through `parsweep run` with a plugin that echoes its parameters:
     _append_differential_results, _write_output_to_h5) for the same inputs
     (for the random kinds, the draws recovered from the file, shuffled, so
     that the fixture's own argsort must give the file's row order);
-  - the same values on serial, fork -j 3 and elastic -j 2 (when built), and
-    every sample in /parsweep once, ok.
+  - the same values on serial, fork -j 3, elastic -j 2 and mpirun -n 3
+    -b mpi (each when built), and every sample in /parsweep once, ok.
 """
 import argparse
 import os
+import subprocess
 
 import h5py
 import numpy as np
@@ -86,6 +87,7 @@ def parse():
     for a in ("--parsweep", "--repo", "--model", "--plugin", "--ro-plugin", "--sobol"):
         ap.add_argument(a, default=None)
     ap.add_argument("--elastic", default="0", help="1 when parsweep has the elastic backend")
+    ap.add_argument("--mpirun", default="", help="the launcher command line, when built with MPI")
     return ap.parse_args()
 
 
@@ -314,11 +316,18 @@ def test(args, tmp):
     backends = [["-b", "fork", "-j", "3"]]
     if args.elastic == "1":
         backends.append(["-b", "elastic", "-j", "2"])
+    if args.mpirun:
+        backends.append(["-b", "mpi"])
     for flags in backends:
         for case in ("uniform", "grid2"):
             with step(f"{case} on {' '.join(flags)}: the serial run's values, every sample once"):
                 out = os.path.join(tmp, f"{case}-{flags[1]}.h5")
-                p, _ = run(args, ["run", specs[case], "-o", out, "-q"] + flags, tmp)
+                cmd = ["run", specs[case], "-o", out, "-q"] + flags
+                if flags[1] == "mpi":
+                    p = subprocess.run(args.mpirun.split() + ["-n", "3", args.parsweep] + cmd, cwd=tmp,
+                                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=90)
+                else:
+                    p, _ = run(args, cmd, tmp)
                 check(p.returncode == 0, describe(p))
                 vals, outs, status, _ = read(out)
                 base, _, _, _ = read(os.path.join(tmp, f"{case}.h5"))
