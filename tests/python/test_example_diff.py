@@ -44,6 +44,9 @@ def test_ro_diff_example(tmp_path):
     with h5py.File(out, "r") as f:
         ni = f["nominal_idx"]["nominal_idx"][()]
         di = f["differential_idx"]["differential_idx"][()]
+    assert res["nominal_idx"].dtype == np.float64 and res["differential_idx"].dtype == np.float64
+    np.testing.assert_array_equal(res["nominal_idx"], ni)  # read_results as _read_output_h5
+    np.testing.assert_array_equal(res["differential_idx"], di)
     np.testing.assert_array_equal(ni, np.concatenate((np.arange(N, dtype=float), np.full(N * D, np.nan))))
     np.testing.assert_array_equal(di, np.concatenate((np.full(N, np.nan), nom.astype(float))))
     energy = pres * 1e5 / (0.8 * rec) / 3.6e6
