@@ -78,6 +78,12 @@ CASES = {
               "relative_ub": 0.1, **PCT},
         "d": {"diff_mode": "sum", "diff_sample_type": "ReverseGeomSample", "relative_lb": 0.1, "relative_ub": 0.3},
     }),
+    "single": (1, {  # num_diff_samples 1: one row per nominal sample, lb (ub for ReverseGeomSample)
+        "d": {"diff_mode": "sum", "diff_sample_type": "ReverseGeomSample", "relative_lb": 0.1, "relative_ub": 0.3},
+        "a": {"diff_mode": "product", "diff_sample_type": "LinearSample", "relative_lb": 0.5, "relative_ub": 1.5},
+        "b": {"diff_mode": "percentile", "diff_sample_type": "GeomSample", "relative_lb": -0.1,
+              "relative_ub": 0.1, **PCT},
+    }),
 }
 GRID_KINDS = ("LinearSample", "GeomSample", "ReverseGeomSample")
 
