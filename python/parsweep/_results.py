@@ -39,6 +39,9 @@ def read_results(path, group=None):
          "solve_successful": bool[N],
          "status": int8[N], "exit_code": int32[N], "attrs": {...}}
 
+    plus, for a differential sweep, "nominal_idx" and "differential_idx"
+    (float64[N], NaN where not applicable), as _read_output_h5 reads them.
+
     group names the parent group of WaterTAP's groups when the sweep used
     h5_parent_group_name (found by itself when there is only one).
     """
@@ -48,6 +51,9 @@ def read_results(path, group=None):
         root = _watertap_root(f, group)
         out = {g: _variables(root[g]) for g in _WATERTAP_GROUPS}
         out["solve_successful"] = root["solve_successful/solve_successful"][()].astype(bool)
+        for key in ("nominal_idx", "differential_idx"):  # differential sweeps
+            if key in root:
+                out[key] = root[key][key][()]
         out["status"] = f["parsweep/status"][()]
         out["exit_code"] = f["parsweep/exit_code"][()]
         out["attrs"] = {k: _text(v) for k, v in f.attrs.items()}

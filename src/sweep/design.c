@@ -29,6 +29,7 @@
 #include <stdlib.h>
 
 #include "design.h"
+#include "design_diff.h"
 #include "design_random.h"
 #include "parsweep/error.h"
 
@@ -36,13 +37,14 @@
 
 struct psw_design {
   const psw_spec_t *spec;
-  gsl_rng *rng;        /* taus2, re-seeded for every (parameter, index) */
-  uint64_t *key;       /* [nparams] stream key of each parameter */
-  psw__perm_t *strata; /* [nparams] LatinHypercubeSample permutations */
-  int *sobol_dim;      /* [nparams] coordinate in the Sobol point, or -1 */
-  gsl_qrng *sobol;     /* NULL without SobolSample parameters */
-  double *sobol_pt;    /* the point of index sobol_next - 1 */
-  uint64_t sobol_next; /* index of the point gsl_qrng_get returns next */
+  gsl_rng *rng;           /* taus2, re-seeded for every (parameter, index) */
+  uint64_t *key;          /* [nparams] stream key of each parameter */
+  psw__perm_t *strata;    /* [nparams] LatinHypercubeSample permutations */
+  int *sobol_dim;         /* [nparams] coordinate in the Sobol point, or -1 */
+  gsl_qrng *sobol;        /* NULL without SobolSample parameters */
+  double *sobol_pt;       /* the point of index sobol_next - 1 */
+  uint64_t sobol_next;    /* index of the point gsl_qrng_get returns next */
+  psw_diff_state_t *diff; /* differential samples (design_diff.c), or NULL */
 };
 
 /* The volatile temporaries keep the compiler from contracting a*b + c into
@@ -79,28 +81,32 @@ static double geomspace_at(double start, double stop, uint64_t n, uint64_t k) {
   return pow(10.0, linspace_at(log10(start), log10(stop), n, k));
 }
 
-static double grid_value(const psw_param_t *p, uint64_t k) {
-  uint64_t n = p->num_samples;
-  switch (p->kind) {
+double psw__axis_value(psw_sampler_t kind, double lower, double upper,
+                       uint64_t n, uint64_t k) {
+  switch (kind) {
   case PSW_S_LINEAR:
-    return linspace_at(p->lower, p->upper, n, k);
+    return linspace_at(lower, upper, n, k);
   case PSW_S_GEOM:
-    return geomspace_at(p->lower, p->upper, n, k);
+    return geomspace_at(lower, upper, n, k);
   case PSW_S_REVERSE_GEOM: {
-    double sum = p->upper + p->lower;
-    return sum - geomspace_at(p->lower, p->upper, n, n - 1 - k);
+    double sum = upper + lower;
+    return sum - geomspace_at(lower, upper, n, n - 1 - k);
   }
-  case PSW_S_FIXED:
-    return p->array[k];
   default:
     return NAN;
   }
 }
 
+static double grid_value(const psw_param_t *p, uint64_t k) {
+  if (p->kind == PSW_S_FIXED)
+    return p->array[k];
+  return psw__axis_value(p->kind, p->lower, p->upper, p->num_samples, k);
+}
+
 /* lower + (upper - lower) * x for x in [0, 1), kept below upper: the
  * product can round up to the full width. Not contracted to an fma, so
  * builds with and without FMA give the same samples. */
-static double scale_open(double lo, double up, double x) {
+double psw__scale_open(double lo, double up, double x) {
   volatile double t = (up - lo) * x;
   double v = lo + t;
   if (v >= up && up > lo)
@@ -148,7 +154,7 @@ static int random_sample(psw_design_t *d, uint64_t i, double *values) {
     switch (p->kind) {
     case PSW_S_UNIFORM:
       psw__stream_seed(d->rng, d->key[j], i);
-      values[j] = scale_open(p->lower, p->upper, psw__stream_u53(d->rng));
+      values[j] = psw__scale_open(p->lower, p->upper, psw__stream_u53(d->rng));
       break;
     case PSW_S_NORMAL:
       psw__stream_seed(d->rng, d->key[j], i);
@@ -158,14 +164,15 @@ static int random_sample(psw_design_t *d, uint64_t i, double *values) {
       uint64_t k = psw__perm_apply(&d->strata[j], i);
       psw__stream_seed(d->rng, d->key[j], i);
       double x = lhs_unit(k, p->num_samples, psw__stream_u53(d->rng));
-      values[j] = scale_open(p->lower, p->upper, x);
+      values[j] = psw__scale_open(p->lower, p->upper, x);
       break;
     }
     case PSW_S_RANDOM:
       values[j] = p->array[i];
       break;
     case PSW_S_SOBOL:
-      values[j] = scale_open(p->lower, p->upper, d->sobol_pt[d->sobol_dim[j]]);
+      values[j] =
+          psw__scale_open(p->lower, p->upper, d->sobol_pt[d->sobol_dim[j]]);
       break;
     default:
       return PSW_ERR_INVAL;
@@ -178,6 +185,8 @@ int psw__design_sample(psw_design_t *d, uint64_t i, double *values) {
   if (!d || !values || i >= d->spec->total)
     return PSW_ERR_INVAL;
   const psw_spec_t *s = d->spec;
+  if (i >= psw__spec_nominal(s))
+    return psw__diff_sample(d, d->diff, i, values);
   if (!s->is_grid)
     return random_sample(d, i, values);
   uint64_t rem = i;
@@ -201,12 +210,13 @@ static int setup_random(psw_design_t *d) {
     return PSW_ERR_NOMEM;
   for (size_t j = 0; j < np; j++) {
     const psw_param_t *p = &s->params[j];
-    if (psw__sampler_is_grid(p->kind) || p->num_samples != s->total)
+    uint64_t n = psw__spec_nominal(s);
+    if (psw__sampler_is_grid(p->kind) || p->num_samples != n)
       return PSW_ERR_INVAL;
-    if (p->kind == PSW_S_RANDOM && p->array_len != s->total)
+    if (p->kind == PSW_S_RANDOM && p->array_len != n)
       return PSW_ERR_INVAL;
     d->key[j] = psw__param_key(s->seed, p->name);
-    psw__perm_init(&d->strata[j], s->total, psw__mix64(~d->key[j]));
+    psw__perm_init(&d->strata[j], n, psw__mix64(~d->key[j]));
     d->sobol_dim[j] = p->kind == PSW_S_SOBOL ? (int)ndim++ : -1;
   }
   /* GSL 2.7 does not check the Sobol dimension: larger ones read past its
@@ -246,6 +256,8 @@ int psw__design_create(const psw_spec_t *spec, psw_design_t **out) {
     return PSW_ERR_NOMEM;
   d->spec = spec;
   int rc = spec->is_grid ? 0 : setup_random(d);
+  if (!rc && spec->diff)
+    rc = psw__diff_state_create(spec, &d->diff);
   if (rc) {
     psw__design_free(d);
     return rc;
@@ -265,5 +277,6 @@ void psw__design_free(psw_design_t *d) {
   free(d->key);
   free(d->strata);
   free(d->sobol_dim);
+  psw__diff_state_free(d->diff);
   free(d);
 }

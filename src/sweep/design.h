@@ -23,4 +23,14 @@ int psw__design_sample(psw_design_t *d, uint64_t i, double *values);
 
 void psw__design_free(psw_design_t *d);
 
+/* Value k of n on a grid axis from lower to upper, as WaterTAP's
+ * LinearSample / GeomSample / ReverseGeomSample give it (kind one of
+ * those; NaN for others). Shared with the differential samples. */
+double psw__axis_value(psw_sampler_t kind, double lower, double upper,
+                       uint64_t n, uint64_t k);
+
+/* lower + (upper - lower) * x for x in [0, 1), kept below upper when
+ * upper > lower: numpy.random.uniform's formula. */
+double psw__scale_open(double lo, double up, double x);
+
 #endif /* PSW_SWEEP_DESIGN_H */

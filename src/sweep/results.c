@@ -22,6 +22,7 @@
 
 #include "parsweep/error.h"
 #include "results_csv.h"
+#include "results_diff.h"
 #include "results_h5.h"
 #include "results_impl.h"
 
@@ -185,6 +186,8 @@ static int layout(psw_results_t *r, const psw_spec_t *spec,
       r->worker < 0 || r->node < 0)
     goto done;
   rc = root_attrs(r, spec, meta);
+  if (!rc)
+    rc = psw__results_diff_layout(r->file, wt, spec);
 done:
   if (pg >= 0)
     H5Gclose(pg);

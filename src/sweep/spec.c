@@ -11,6 +11,7 @@
 
 #include "parsweep/error.h"
 #include "spec.h"
+#include "spec_diff.h"
 #include "spec_read.h"
 
 /* A spec is a small text file; the bound keeps a wrong path (a results
@@ -78,6 +79,7 @@ void psw__spec_free(psw_spec_t *spec) {
   free(spec->plugin);
   free_strv(spec->server, spec->server_argc);
   free_strv(spec->env, spec->nenv);
+  psw__spec_diff_free(spec->diff);
   free(spec);
 }
 
@@ -118,6 +120,8 @@ enum {
   T_MODEL,
   T_CSV,
   T_H5_PARENT,
+  T_NUM_DIFF,
+  T_DIFF,
   T_COUNT
 };
 static const char *const top_keys[T_COUNT] = {
@@ -132,6 +136,8 @@ static const char *const top_keys[T_COUNT] = {
     [T_MODEL] = "model",
     [T_CSV] = "csv_results_file_name",
     [T_H5_PARENT] = "h5_parent_group_name",
+    [T_NUM_DIFF] = "num_diff_samples",
+    [T_DIFF] = "differential",
 };
 
 static int nonempty_str(psw__spec_rd_t *rd, const psw__spec_kv_t *kv,
@@ -244,6 +250,8 @@ static int read_top(psw__spec_rd_t *rd, yaml_node_t *root) {
   if ((rc = psw__spec_read_outputs(rd, &kv[T_OUTPUTS])))
     return rc;
   if ((rc = check_csv_names(rd, &kv[T_CSV])))
+    return rc;
+  if ((rc = psw__spec_read_diff(rd, &kv[T_NUM_DIFF], &kv[T_DIFF])))
     return rc;
   return psw__spec_read_model(rd, &kv[T_MODEL]);
 }

@@ -91,7 +91,9 @@ typedef struct psw_spec {
   int isolate; /* plugin in a host process of its own (default 1) */
 
   int is_grid;    /* every parameter is a grid kind */
-  uint64_t total; /* N: product of axes (grid) or rows (random) */
+  uint64_t total; /* N: product of axes (grid) or rows (random); with a
+                     differential, the nominal ones and theirs (spec_diff.h) */
+  struct psw_spec_diff *diff; /* `differential:`, else NULL (spec_diff.h) */
 } psw_spec_t;
 
 /* Parse and validate `path`. On success returns 0 and *out (free with

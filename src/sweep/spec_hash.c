@@ -5,6 +5,7 @@
 #include <xxhash.h>
 
 #include "spec.h"
+#include "spec_diff.h"
 
 static void put(XXH3_state_t *st, const void *p, size_t n) {
   XXH3_128bits_update(st, p, n);
@@ -42,6 +43,28 @@ static void put_file(XXH3_state_t *st, const char *path) {
   }
   fclose(f);
   put_u64(st, total + 1);
+}
+
+/* Only for a differential sweep: other specs keep the hashes earlier
+ * versions wrote (their outputs can still be resumed). */
+static void hash_diff(XXH3_state_t *st, const psw_spec_t *spec) {
+  const struct psw_spec_diff *d = spec->diff;
+  if (!d)
+    return;
+  put_str(st, "differential");
+  put_u64(st, d->num_diff);
+  put_u64(st, d->np);
+  for (size_t k = 0; k < d->np; k++) {
+    const psw_diff_param_t *p = &d->p[k];
+    put_u64(st, p->param);
+    put_u64(st, (uint64_t)p->mode);
+    put_u64(st, (uint64_t)p->kind);
+    put_f64(st, p->rel_lb);
+    put_f64(st, p->rel_ub);
+    put_f64(st, p->nom_lb);
+    put_f64(st, p->nom_ub);
+    put_f64(st, p->std_dev);
+  }
 }
 
 int psw__spec_hash(const psw_spec_t *spec, uint8_t out[16]) {
@@ -87,6 +110,7 @@ int psw__spec_hash(const psw_spec_t *spec, uint8_t out[16]) {
   put_u64(st, spec->nenv);
   for (size_t k = 0; k < spec->nenv; k++)
     put_str(st, spec->env[k]);
+  hash_diff(st, spec);
   XXH128_hash_t h = XXH3_128bits_digest(st);
   XXH3_freeState(st);
   XXH128_canonical_t c;
