@@ -75,8 +75,37 @@ void psw__h5_errf(char *err, size_t errlen, const char *fmt, ...) {
 #define PSW_H5_FILE_LOCKING 1
 #endif
 
+/* HDF5's metadata cache starts at 2 MiB and grows with the working set.
+ * What it counts is far less than what its entries take (the chunk
+ * indexes' v1 B-tree nodes, in their native form), so a writer's peak RSS
+ * grew with N: 1.19x from 10^4 to 10^7 rows (B8, B14). The writer only
+ * appends, touching the path to the last leaf of each column's index: a
+ * small fixed cache (no adaptive resizing) holds that, and memory stays
+ * flat. Measured: 10^7 rows of 10 columns, 16.1 -> 16.4 MiB (was 19.1),
+ * no slower. */
+#define PSW_H5_MDC_BYTES ((size_t)64 << 10)
+
+static int small_metadata_cache(hid_t fapl) {
+  H5AC_cache_config_t c;
+  memset(&c, 0, sizeof c);
+  c.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+  if (H5Pget_mdc_config(fapl, &c) < 0)
+    return -1;
+  c.set_initial_size = 1;
+  c.initial_size = c.max_size = PSW_H5_MDC_BYTES;
+  c.min_size = PSW_H5_MDC_BYTES / 2;
+  c.incr_mode = H5C_incr__off;
+  c.flash_incr_mode = H5C_flash_incr__off;
+  c.decr_mode = H5C_decr__off;
+  return H5Pset_mdc_config(fapl, &c) < 0 ? -1 : 0;
+}
+
 hid_t psw__h5_fapl(void) {
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl >= 0 && small_metadata_cache(fapl)) {
+    H5Pclose(fapl);
+    return H5I_INVALID_HID;
+  }
 #ifdef PSW_H5_FILE_LOCKING
   if (fapl >= 0 && H5Pset_file_locking(fapl, 1, 1) < 0) {
     H5Pclose(fapl);
