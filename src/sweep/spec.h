@@ -91,7 +91,14 @@ typedef struct psw_spec {
   int isolate; /* plugin in a host process of its own (default 1) */
 
   int is_grid;    /* every parameter is a grid kind */
-  uint64_t total; /* N: product of axes (grid) or rows (random) */
+  uint64_t total; /* N: product of axes (grid) or rows (random); for a
+                     recursive sweep max_samples */
+
+  /* A recursive sweep (SPEC 3.2, spec_recursive.c): num_successes M > 0;
+   * its first round is `first_round` samples (the random design's
+   * num_samples), further rounds draw indices up to max_samples (= total).
+   * All 0 for a plain sweep. */
+  uint64_t num_successes, max_samples, first_round;
 } psw_spec_t;
 
 /* Parse and validate `path`. On success returns 0 and *out (free with
