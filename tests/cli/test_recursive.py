@@ -1,0 +1,68 @@
+#!/usr/bin/python3
+"""Recursive sweeps (issue 16, SPEC 3.2) on the fork backend: acceptance 1
+(num_successes 50, num_samples 40, a model failing for x < 0.3: exit 0, the
+WaterTAP groups hold the first 50 ok samples with the design's values,
+/parsweep/evaluated every evaluated sample once), max_samples too small
+(exit 3, all kept), --resume of a finished sweep (nothing evaluated), and
+the spec errors. mpi.recursive and elastic.recursive run acceptance 1 on
+their backends; faults.recursive_resume is acceptance 2."""
+import collections
+import os
+
+from clitest import check, describe, main, run, step, write
+import recursive_lib as rl
+
+
+def test(args, tmp):
+    out = os.path.join(tmp, "r.h5")
+    with step("num_successes 50, num_samples 40 on fork: exit 0, the first 50 ok kept"):
+        spec, log = rl.spec(tmp)
+        p, _ = run(args, ["run", spec, "-o", out, "-b", "fork", "-j", "2"], tmp)
+        check(p.returncode == 0, "expected exit 0: " + describe(p))
+        e = rl.check_file(out, 40, 50, 400, "fork")
+        n = collections.Counter(rl.evals(log))
+        check(sorted(n) == list(range(e)) and max(n.values()) == 1,
+              f"evaluations: expected each of 0..{e - 1} once, got {sorted(n.items())[:5]}...")
+        check("50 of 50 ok after" in p.stderr, "no summary line 'M of N ok': " + p.stderr)
+        check("in 2 round(s)" in p.stderr, "the summary does not say the rounds: " + p.stderr)
+        print(f"   {e} samples evaluated")
+
+    with step("--resume of the finished sweep: nothing evaluated, exit 0, file unchanged"):
+        before = open(out, "rb").read()
+        k = len(rl.evals(log))
+        p, _ = run(args, ["run", spec, "-o", out, "--resume"], tmp)
+        check(p.returncode == 0, "expected exit 0: " + describe(p))
+        check(len(rl.evals(log)) == k, "samples evaluated again")
+        check(open(out, "rb").read() == before, "the file changed")
+
+    with step("max_samples 60 (too small for 50 ok): exit 3, every evaluated sample kept"):
+        os.remove(log)
+        spec, log = rl.spec(tmp, max_samples=60)
+        out = os.path.join(tmp, "r60.h5")
+        p, _ = run(args, ["run", spec, "-o", out, "-b", "fork", "-j", "2"], tmp)
+        check(p.returncode == 3, "expected exit 3: " + describe(p))
+        e = rl.check_file(out, 40, 50, 60, "max_samples 60")
+        check(e == 60, f"{e} evaluated, expected all 60")
+        check(sorted(rl.evals(log)) == list(range(60)), "not each of the 60 samples evaluated once")
+
+    with step("spec errors: one line naming file, line and key; exit 1 like every spec error"):
+        base = open(spec).read()
+        cases = [
+            (base.replace("UniformSample", "LatinHypercubeSample"), "num_successes", "LatinHypercubeSample"),
+            (base.replace("num_successes: 50\n", ""), "max_samples", "only with num_successes"),
+            (base.replace("num_successes: 50", "num_successes: 0"), "num_successes", "at least 1"),
+            (base.replace("max_samples: 60", "max_samples: 30"), "max_samples", "fewer than num_samples"),
+            (base.replace("{type: UniformSample, lower_limit: 0, upper_limit: 1}",
+                          "{type: LinearSample, lower_limit: 0, upper_limit: 1, num_samples: 4}")
+                 .replace("num_samples: 40\n", ""), "num_successes", "random designs"),
+        ]
+        for text, key, why in cases:
+            bad = write(os.path.join(tmp, "bad.yaml"), text)
+            p, _ = run(args, ["run", bad, "-o", os.path.join(tmp, "bad.h5")], tmp)
+            line = p.stderr.strip()
+            check(p.returncode == 1 and len(line.splitlines()) == 1 and "bad.yaml:" in line
+                  and key in line and why in line, f"{key} ({why}): " + describe(p))
+
+
+if __name__ == "__main__":
+    main(test)
