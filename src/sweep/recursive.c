@@ -13,6 +13,7 @@
 #include "internal.h"
 #include "sweep/journal.h"
 #include "sweep/outfiles.h"
+#include "sweep/results_csv.h"
 #include "sweep/results_read.h"
 
 uint64_t psw__rec_next(const psw_spec_t *s, uint64_t hi, uint64_t ok) {
@@ -411,6 +412,10 @@ int psw__rec_finalize(const char *output, const psw_spec_t *s,
     unlink(tmp);
   else
     psw__outfiles_sync_dir(output);
+  /* csv_results_file_name: the rows kept, as WaterTAP's CSV holds its
+   * groups' rows (the last round wrote all max_samples). */
+  if (!rc && s->csv_file)
+    rc = psw__results_write_csv(output, s->csv_file, err, errlen);
   free(tmp);
   return rc;
 }

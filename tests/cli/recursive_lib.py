@@ -66,7 +66,7 @@ def expected_rounds(num_samples, m, max_samples):
         rounds += 1
 
 
-def check_file(out, num_samples, m, max_samples, what):
+def check_file(out, num_samples, m, max_samples, what, parent=None):
     """The final file against the design: the WaterTAP groups hold the first
     M ok samples (in index order), /parsweep/evaluated every evaluated one.
     Returns E."""
@@ -74,9 +74,10 @@ def check_file(out, num_samples, m, max_samples, what):
     good = np.flatnonzero(x >= CUT)
     sel = good[:m]
     with h5py.File(out, "r") as f:
-        got_x = f["sweep_params/x/value"][()]
-        got_y = f["outputs/y/value"][()]
-        ss = f["solve_successful/solve_successful"][()]
+        g = f[parent] if parent else f
+        got_x = g["sweep_params/x/value"][()]
+        got_y = g["outputs/y/value"][()]
+        ss = g["solve_successful/solve_successful"][()]
         idx = f["parsweep/sample_index"][()]
         ev = f["parsweep/evaluated"]
         ev_status = ev["status"][()]

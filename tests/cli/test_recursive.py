@@ -9,6 +9,8 @@ their backends; faults.recursive_resume is acceptance 2."""
 import collections
 import os
 
+import numpy as np
+
 from clitest import check, describe, main, run, step, write
 import recursive_lib as rl
 
@@ -45,8 +47,19 @@ def test(args, tmp):
         check(e == 60, f"{e} evaluated, expected all 60")
         check(sorted(rl.evals(log)) == list(range(60)), "not each of the 60 samples evaluated once")
 
+    with step("h5_parent_group_name and csv_results_file_name: the kept rows there"):
+        spec, log = rl.spec(tmp, extra="h5_parent_group_name: grp\ncsv_results_file_name: r.csv\n")
+        out = os.path.join(tmp, "rp.h5")
+        p, _ = run(args, ["run", spec, "-o", out, "-b", "fork", "-j", "2"], tmp)
+        check(p.returncode == 0, "expected exit 0: " + describe(p))
+        rl.check_file(out, 40, 50, 400, "h5_parent", parent="grp")
+        csv = np.genfromtxt(os.path.join(tmp, "r.csv"), delimiter=",", names=True)
+        x = rl.expected_rounds(40, 50, 400)[2]
+        check(csv.shape == (50,) and np.array_equal(csv["x"], x[x >= rl.CUT][:50]),
+              f"the CSV does not hold the 50 kept rows: {csv.shape}")
+
     with step("spec errors: one line naming file, line and key; exit 1 like every spec error"):
-        base = open(spec).read()
+        base = open(rl.spec(tmp, max_samples=60)[0]).read()
         cases = [
             (base.replace("UniformSample", "LatinHypercubeSample"), "num_successes", "LatinHypercubeSample"),
             (base.replace("num_successes: 50\n", ""), "max_samples", "only with num_successes"),
