@@ -128,6 +128,10 @@ int psw__rec_plan(const char *output, const psw_spec_t *s,
                                 errlen)))
       goto out;
   }
+  for (uint64_t i = 0; i < s->total; i++) {
+    p->evaluated += bit(b.eval, i);
+    p->ok += bit(b.ok, i);
+  }
   /* Round after round, while the round is wholly recorded. */
   uint64_t lo = 0, hi = s->first_round, ok = 0;
   for (;;) {
@@ -417,5 +421,39 @@ int psw__rec_finalize(const char *output, const psw_spec_t *s,
   if (!rc && s->csv_file)
     rc = psw__results_write_csv(output, s->csv_file, err, errlen);
   free(tmp);
+  return rc;
+}
+
+int psw__rec_status(const char *path, const char *spec_text, char *line,
+                    size_t len) {
+  psw_rec_plan_t p;
+  char err[512];
+  psw_spec_t *s = NULL;
+  uint8_t hash[16];
+  line[0] = '\0';
+  if (!spec_text ||
+      psw__spec_parse(path, spec_text, strlen(spec_text), &s, err, sizeof err))
+    return 0; /* a spec that does not parse here: no line */
+  int rc = 0;
+  if (s->num_successes && !psw__spec_hash(s, hash) &&
+      !(rc = psw__rec_plan(path, s, hash, &p, err, sizeof err))) {
+    if (p.finalized)
+      snprintf(line, len,
+               "%llu of %llu ok, %llu samples evaluated (max_samples %llu): "
+               "finished",
+               (unsigned long long)p.ok, (unsigned long long)s->num_successes,
+               (unsigned long long)p.evaluated,
+               (unsigned long long)s->max_samples);
+    else
+      snprintf(line, len,
+               "%llu of %llu ok, %llu samples evaluated (max_samples %llu): "
+               "round %d (samples %llu..%llu)%s",
+               (unsigned long long)p.ok, (unsigned long long)s->num_successes,
+               (unsigned long long)p.evaluated,
+               (unsigned long long)s->max_samples, p.round,
+               (unsigned long long)p.lo, (unsigned long long)p.hi - 1,
+               p.lo == p.hi ? ", the final rewrite left" : "");
+  }
+  psw__spec_free(s);
   return rc;
 }

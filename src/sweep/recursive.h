@@ -27,7 +27,8 @@ typedef struct psw_rec_plan {
                       final rewrite is left) */
   int round;       /* its number, from 1 */
   int finalized;   /* the output is already the final file: nothing to do */
-  uint64_t ok, evaluated, selected; /* finalized: from its attributes */
+  uint64_t ok, evaluated; /* samples ok / evaluated so far (recorded) */
+  uint64_t selected;      /* finalized: the rows kept */
 } psw_rec_plan_t;
 
 /* Read output (and the journals of an interrupted run beside it) and
@@ -48,5 +49,13 @@ int psw__rec_plan(const char *output, const psw_spec_t *s,
 int psw__rec_finalize(const char *output, const psw_spec_t *s,
                       uint64_t evaluated, int rounds, uint64_t *ok_out,
                       uint64_t *selected_out, char *err, size_t errlen);
+
+/* For `parsweep status`: when the spec recorded in a results file (its
+ * text) is a recursive sweep's, one line into `line` saying "K of M ok",
+ * the samples evaluated and the round (a running sweep's journals
+ * included); else line is "". Returns 0, or an error reading the file or
+ * its journals (line then holds nothing). */
+int psw__rec_status(const char *path, const char *spec_text, char *line,
+                    size_t len);
 
 #endif /* PSW_SWEEP_RECURSIVE_H */

@@ -430,6 +430,20 @@ static void clean_left_behind(struct run *run) {
             run->o->output, n);
 }
 
+/* A recursive sweep's round, said beside the progress ("M of N ok"). */
+static void round_line(const struct run *run, uint64_t ok) {
+  char line[256];
+  snprintf(line, sizeof line,
+           "recursive: round %d: samples %llu..%llu (%llu of %llu ok so far)",
+           run->round, (unsigned long long)run->lo,
+           (unsigned long long)run->hi - 1, (unsigned long long)ok,
+           (unsigned long long)run->spec->num_successes);
+  if (run->o->progress == PSW_PROGRESS_NONE)
+    psw_log(PSW_LOG_INFO, "%s", line);
+  else
+    fprintf(stderr, "parsweep: %s\n", line);
+}
+
 /* A writer (the root, or every node writer with MPI-IO), before the loop:
  * the output under construction. */
 static int root_begin(psw_ctx_t *ctx, struct root *r) {
@@ -482,13 +496,7 @@ static int root_begin(psw_ctx_t *ctx, struct root *r) {
     psw__progress_init(&r->prog, stderr, run->o->progress,
                        run->hi - (run->spec->total - run->todo));
   if (psw_is_root(ctx) && run->spec->num_successes)
-    psw_log(PSW_LOG_INFO,
-            "recursive: round %d: samples %llu..%llu (%llu of %llu ok so "
-            "far)",
-            run->round, (unsigned long long)run->lo,
-            (unsigned long long)run->hi - 1,
-            (unsigned long long)r->counts[PSW_ST_OK],
-            (unsigned long long)run->spec->num_successes);
+    round_line(run, r->counts[PSW_ST_OK]);
   return 0;
 }
 

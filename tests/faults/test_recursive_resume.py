@@ -10,6 +10,7 @@ samples in flight at a kill, finished by their model but not yet
 recorded (as for plain sweeps, faults.kill_resume)."""
 import collections
 import os
+import signal
 
 import h5py
 import numpy as np
@@ -56,16 +57,33 @@ def test(args, tmp):
     # 30 ms a sample: the kills land inside a round.
     spec, log = rl.spec(tmp, sleep=0.03)
     out = os.path.join(tmp, "r.h5")
-    with step("SIGKILL in round 1 (after 20 evaluations), then in round 2 (after 50)"):
+    with step("SIGKILL in round 1 (after 20 evaluations)"):
         rec1 = killed(args, tmp, spec, out, log, 20, [])
         check(not os.path.exists(out), "an output after a kill in round 1")
         n1 = len(rl.evals(log))
-        rec2 = killed(args, tmp, spec, out, log, max(50, n1 + 5), ["--resume"])
+    with step("--resume, drained by SIGUSR1 (the walltime warning) after 30: exit 4"):
+        p = start(args, tmp, ["run", spec, "-o", out, "-b", "fork", "-j", str(JOBS), "-q", "--resume"])
+        wait_for(lambda: len(rl.evals(log)) >= 30, "30 evaluations", proc=p)
+        os.kill(p.pid, signal.SIGUSR1)
+        _, err = p.communicate(timeout=60)
+        check(p.returncode == 4, f"drained: exit {p.returncode}, expected 4: {err.decode()[-2000:]}")
+        again = set(rl.evals(log)[n1:]) & rec1
+        check(not again, f"samples recorded at the first kill evaluated again: {sorted(again)}")
+        rec_d = recorded(out)
+        n_d = len(rl.evals(log))
+    with step("--resume, SIGKILL in round 2 (after 50); `parsweep status` says where it stands"):
+        rec2 = killed(args, tmp, spec, out, log, max(50, n_d + 5), ["--resume"])
+        again = set(rl.evals(log)[n_d:]) & rec_d
+        check(not again, f"samples recorded at the drain evaluated again: {sorted(again)}")
         check(os.path.exists(out), "no output of round 1 after a kill in round 2")
         with h5py.File(out, "r") as f:
             check("evaluated" not in f.attrs, "the output was final before round 2 ended")
-        again = set(rl.evals(log)[n1:]) & rec1
-        check(not again, f"samples recorded at the first kill evaluated again: {sorted(again)}")
+        p, _ = run(args, ["status", out], tmp)
+        line = [ln for ln in p.stdout.splitlines() if ln.startswith("recursive")]
+        x = rl.expected_rounds(40, 50, 400)[2]
+        want = f"{sum(1 for i in rec2 if x[i] >= rl.CUT)} of 50 ok, {len(rec2)} samples evaluated"
+        check(p.returncode == 0 and len(line) == 1 and want in line[0] and "round 2 (samples 40..68)" in line[0],
+              f"status: expected '{want}', round 2: " + describe(p))
     with step("--resume to the end: the uninterrupted run's file"):
         n2 = len(rl.evals(log))
         p, _ = run(args, ["run", spec, "-o", out, "-b", "fork", "-j", str(JOBS), "-q", "--resume"], tmp)
