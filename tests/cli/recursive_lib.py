@@ -46,24 +46,30 @@ def evals(log):
         return [int(v) for v in f.read().split()]
 
 
-def expected_rounds(num_samples, m, max_samples):
-    """The samples evaluated (all of [0, E)) and the rounds, by the rule of
-    docs/spec.md: round 1 is num_samples; then, with `ok` of the `hi` so far
-    ok, ceil((M - ok) * hi / ok) more plus a tenth (as many again while
-    none is ok), capped by max_samples."""
-    x = design_ref.uniform(SEED, "x", 0.0, 1.0, max_samples)
-    good = x >= CUT
+def rounds_for(good, num_samples, m, max_samples):
+    """The samples evaluated (all of [0, E)) and the number of rounds, by
+    the rule of docs/spec.md, for good[i] = "sample i solves": round 1 is
+    num_samples; then, with `ok` of the `hi` so far ok, ceil((M - ok) * hi
+    / ok) more plus a tenth (as many again while none is ok), capped by
+    max_samples."""
     hi, rounds = num_samples, 1
     while True:
         ok = int(good[:hi].sum())
         if ok >= m or hi >= max_samples:
-            return hi, rounds, x[:hi]
+            return hi, rounds
         need = m - ok
         size = hi if ok == 0 else -(-need * hi // ok)
         if ok:
             size += size // 10
         hi += max(1, min(size, max_samples - hi))
         rounds += 1
+
+
+def expected_rounds(num_samples, m, max_samples):
+    """rounds_for this module's model; also the design's x over [0, E)."""
+    x = design_ref.uniform(SEED, "x", 0.0, 1.0, max_samples)
+    hi, rounds = rounds_for(x >= CUT, num_samples, m, max_samples)
+    return hi, rounds, x[:hi]
 
 
 def check_file(out, num_samples, m, max_samples, what, parent=None):

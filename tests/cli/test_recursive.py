@@ -9,6 +9,7 @@ their backends; faults.recursive_resume is acceptance 2."""
 import collections
 import os
 
+import h5py
 import numpy as np
 
 from clitest import check, describe, main, run, step, write
@@ -57,6 +58,26 @@ def test(args, tmp):
         x = rl.expected_rounds(40, 50, 400)[2]
         check(csv.shape == (50,) and np.array_equal(csv["x"], x[x >= rl.CUT][:50]),
               f"the CSV does not hold the 50 kept rows: {csv.shape}")
+
+    with step("examples/ro_recursive.yaml from the repository root: 30 good solves"):
+        ex = os.path.join(tmp, "ex.h5")
+        p, _ = run(args, ["run", "examples/ro_recursive.yaml", "-o", ex, "-j", "2"], args.repo)
+        check(p.returncode == 0, "expected exit 0: " + describe(p))
+        rec = rl.design_ref.uniform(3, "recovery", 0.3, 0.7, 200)
+        pres = rl.design_ref.uniform(3, "pressure", 25.0, 60.0, 200)
+        good = 20.0 / (1 - rec) <= pres  # examples/ro_converge.py's condition
+        e, rounds = rl.rounds_for(good, 20, 30, 200)
+        sel = np.flatnonzero(good[:e])[:30]
+        with h5py.File(ex, "r") as f:
+            check(np.array_equal(f["parsweep/sample_index"][()], sel), "example: not the first 30 ok samples")
+            check(np.array_equal(f["sweep_params/recovery/value"][()], rec[sel])
+                  and np.array_equal(f["sweep_params/pressure/value"][()], pres[sel]), "example: values")
+            energy = pres[sel] * 1e5 / (0.8 * rec[sel]) / 3.6e6
+            check(np.allclose(f["outputs/energy/value"][()], energy, rtol=1e-15, atol=0), "example: energy")
+            check(f["parsweep/evaluated/status"].shape == (e,) and int(f.attrs["recursive_rounds"]) == rounds,
+                  f"example: {f['parsweep/evaluated/status'].shape} evaluated in {f.attrs['recursive_rounds']} rounds, "
+                  f"expected {e} in {rounds}")
+        print(f"   {e} samples in {rounds} rounds")
 
     with step("spec errors: one line naming file, line and key; exit 1 like every spec error"):
         base = open(rl.spec(tmp, max_samples=60)[0]).read()
