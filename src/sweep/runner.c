@@ -917,7 +917,11 @@ static void release_stops(const struct sigaction old[NSIGS]) {
 
 static int run_region(psw_manager_t *mgr, struct run *run, double *wall) {
   struct sigaction old[NSIGS];
-  catch_stops(run, old);
+  /* A recursive sweep's caller holds them over all its rounds: a stop
+   * between two rounds is kept for the next (which it then stops). */
+  int own = stop_flag != &run->sh->stop;
+  if (own)
+    catch_stops(run, old);
   /* A fork worker whose supervisor sees a sibling die is told through the
    * cancel pipe, like a SIGTERM: its models are cancelled (recorded not
    * run) and it leaves at once, cleaning up (backends/procpool.c). */
@@ -926,6 +930,45 @@ static int run_region(psw_manager_t *mgr, struct run *run, double *wall) {
   int rc = psw_parallel(mgr, region, run);
   *wall = psw__mono_now() - t0;
   psw__procpool_set_cancel_fd(-1);
+  if (own)
+    release_stops(old);
+  return rc;
+}
+
+/* The region, or a recursive sweep's rounds one after another, with the
+ * run's signal handlers held over all of them (a stop between two rounds
+ * stops the next). *evaluated: the samples evaluated by this run. */
+static int run_rounds(psw_manager_t *mgr, struct run *run, double *wall,
+                      uint64_t *evaluated, char *err, size_t errlen) {
+  struct sigaction old[NSIGS];
+  int rc;
+  catch_stops(run, old);
+  for (;;) {
+    double round_wall;
+    rc = run_region(mgr, run, &round_wall);
+    *wall += round_wall;
+    if (rc)
+      clean_after_root(run);
+    if (atomic_load(&run->sh->not_started) && !atomic_load(&run->sh->failed)) {
+      /* Stopped while the earlier rows were being copied: the output and
+       * the journals are as they were. */
+      snprintf(err, errlen, "%s", run->sh->err);
+      rc = PSW_ERR_INTERRUPTED;
+      break;
+    }
+    if (rc || atomic_load(&run->sh->failed)) {
+      if (run->sh->err[0])
+        snprintf(err, errlen, "%s", run->sh->err);
+      else
+        snprintf(err, errlen, "sweep failed: %s", psw_strerror(rc));
+      if (!rc)
+        rc = PSW_ERR_IO;
+      break;
+    }
+    *evaluated += run->sh->stats.evaluated;
+    if (!run->sh->stats.rec_next || (rc = next_round(run, err, errlen)))
+      break;
+  }
   release_stops(old);
   return rc;
 }
@@ -1091,34 +1134,8 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
 
   double wall = 0;
   uint64_t evaluated = 0;
-  for (;;) { /* one region; a recursive sweep's rounds one after another */
-    double round_wall;
-    rc = run_region(mgr, &run, &round_wall);
-    wall += round_wall;
-    if (rc)
-      clean_after_root(&run);
-    if (atomic_load(&run.sh->not_started) && !atomic_load(&run.sh->failed)) {
-      /* Stopped while the earlier rows were being copied: the output and
-       * the journals are as they were. */
-      snprintf(err, errlen, "%s", run.sh->err);
-      rc = PSW_ERR_INTERRUPTED;
-      goto out;
-    }
-    if (rc || atomic_load(&run.sh->failed)) {
-      if (run.sh->err[0])
-        snprintf(err, errlen, "%s", run.sh->err);
-      else
-        snprintf(err, errlen, "sweep failed: %s", psw_strerror(rc));
-      if (!rc)
-        rc = PSW_ERR_IO;
-      goto out;
-    }
-    evaluated += run.sh->stats.evaluated;
-    if (!run.sh->stats.rec_next)
-      break;
-    if ((rc = next_round(&run, err, errlen)))
-      goto out;
-  }
+  if ((rc = run_rounds(mgr, &run, &wall, &evaluated, err, errlen)))
+    goto out;
   *stats = run.sh->stats;
   stats->evaluated = evaluated;
   stats->root_here = run.sh->root_here;
@@ -1231,11 +1248,14 @@ int psw__sweep_serve(const char *endpoint, psw_sweep_stats_t *stats, char *err,
   double wall;
   /* A recursive sweep: one region per round, while the head says another
    * follows (its indices come from the head's chunks). */
+  struct sigaction old[NSIGS];
+  catch_stops(&run, old); /* held between the rounds too */
   do {
     atomic_store(&run.sh->stats_set, 0);
     run.sh->stats.rec_next = 0;
     rc = run_region(mgr, &run, &wall);
   } while (!rc && !atomic_load(&run.sh->failed) && run.sh->stats.rec_next);
+  release_stops(old);
   if (rc == PSW_ERR_INTERRUPTED) { /* this worker's own stop */
     stats->left = 1;
     rc = 0;
