@@ -31,6 +31,10 @@ uint64_t psw__rec_next(const psw_spec_t *s, uint64_t hi, uint64_t ok) {
     size = ((unsigned __int128)need * hi + ok - 1) / ok;
     size += size / 10;
   }
+  /* Every round costs a start (models, servers, workers) and a wait for
+   * its slowest sample: none smaller than a quarter of the first. */
+  if (size < s->first_round / 4)
+    size = s->first_round / 4;
   if (size < 1)
     size = 1;
   if (size > s->max_samples - hi)

@@ -578,6 +578,13 @@ static int after_round(struct run *run, psw_sweep_stats_t *st) {
   if (st->interrupted)
     return 0;
   st->rec_next = psw__rec_next(s, run->hi, st->counts[PSW_ST_OK]);
+  /* As WaterTAP warns: so few solves hint at limits to be changed. */
+  if (st->counts[PSW_ST_OK] * 10 < run->hi)
+    psw_log(PSW_LOG_WARN,
+            "recursive: %llu of %llu samples so far ok (under 10%%): consider "
+            "the parameters' limits",
+            (unsigned long long)st->counts[PSW_ST_OK],
+            (unsigned long long)run->hi);
   if (st->rec_next)
     return 0;
   char err[512] = "";

@@ -18,13 +18,14 @@ SEED = 7
 CUT = 0.3
 
 
-def spec(tmp, num_samples=40, num_successes=50, max_samples=None, sleep=0, extra=""):
-    """Write tmp/rec.yaml; returns (spec path, evals log path)."""
+def spec(tmp, num_samples=40, num_successes=50, max_samples=None, sleep=0, extra="", cut=CUT):
+    """Write tmp/rec.yaml; returns (spec path, evals log path). The model
+    fails for x < cut (check_file expects CUT)."""
     log = os.path.join(tmp, "evals")
     nap = f"sleep {sleep}\n" if sleep else ""
     # A file: the command template takes braces for placeholders.
     model = write(os.path.join(tmp, "model.sh"), nap + (
-        f"awk -v x=\"$2\" 'BEGIN {{ if (x < {CUT}) exit 1; printf \"y = %.17g\\n\", 2 * x }}'\n"
+        f"awk -v x=\"$2\" 'BEGIN {{ if (x < {cut}) exit 1; printf \"y = %.17g\\n\", 2 * x }}'\n"
         f"rc=$?\necho \"$1\" >> {log}\nexit $rc\n"))
     top = f"seed: {SEED}\nnum_samples: {num_samples}\nnum_successes: {num_successes}\n"
     if max_samples is not None:
@@ -50,8 +51,8 @@ def rounds_for(good, num_samples, m, max_samples):
     """The samples evaluated (all of [0, E)) and the number of rounds, by
     the rule of docs/spec.md, for good[i] = "sample i solves": round 1 is
     num_samples; then, with `ok` of the `hi` so far ok, ceil((M - ok) * hi
-    / ok) more plus a tenth (as many again while none is ok), capped by
-    max_samples."""
+    / ok) more plus a tenth (as many again while none is ok), at least a
+    quarter of num_samples, capped by max_samples."""
     hi, rounds = num_samples, 1
     while True:
         ok = int(good[:hi].sum())
@@ -61,6 +62,7 @@ def rounds_for(good, num_samples, m, max_samples):
         size = hi if ok == 0 else -(-need * hi // ok)
         if ok:
             size += size // 10
+        size = max(size, num_samples // 4)
         hi += max(1, min(size, max_samples - hi))
         rounds += 1
 

@@ -79,6 +79,12 @@ def test(args, tmp):
                   f"expected {e} in {rounds}")
         print(f"   {e} samples in {rounds} rounds")
 
+    with step("under 10% ok: WaterTAP's warning to consider the limits"):
+        spec, log = rl.spec(tmp, num_samples=20, num_successes=5, max_samples=40, cut=0.97)
+        p, _ = run(args, ["run", spec, "-o", os.path.join(tmp, "low.h5"), "-j", "2"], tmp)
+        check(p.returncode in (0, 3) and "under 10%" in p.stderr and "limits" in p.stderr,
+              "no warning of a low success rate: " + describe(p))
+
     with step("spec errors: one line naming file, line and key; exit 1 like every spec error"):
         base = open(rl.spec(tmp, max_samples=60)[0]).read()
         cases = [
