@@ -105,8 +105,20 @@ int psw__rec_plan(const char *output, const psw_spec_t *s,
   p->round = 1;
   int have_output = access(output, F_OK) == 0;
   if (have_output && read_final(output, p)) {
-    p->finalized = 1;
-    return 0;
+    /* Finished by this very sweep? Another's (or one of another spec) is
+     * left to the resume check, which refuses it naming both. */
+    psw_results_file_t *f = NULL;
+    char hex[33];
+    psw__spec_hash_hex(hash, hex);
+    if (!psw__results_open(output, &f, err, errlen)) {
+      const char *h = psw__results_info(f)->spec_hash;
+      p->finalized = h && !strcmp(h, hex);
+      psw__results_close(f);
+    }
+    err[0] = '\0';
+    if (p->finalized)
+      return 0;
+    p->ok = p->evaluated = p->selected = 0;
   }
   struct bits b = {calloc(s->total / 8 + 1, 1), calloc(s->total / 8 + 1, 1),
                    s->total};

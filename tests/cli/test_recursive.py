@@ -38,6 +38,13 @@ def test(args, tmp):
         check(len(rl.evals(log)) == k, "samples evaluated again")
         check(open(out, "rb").read() == before, "the file changed")
 
+    with step("--resume of it with another num_successes: refused, the file unchanged"):
+        other = write(os.path.join(tmp, "other.yaml"), open(spec).read().replace("num_successes: 50", "num_successes: 49"))
+        p, _ = run(args, ["run", other, "-o", out, "--resume"], tmp)
+        check(p.returncode == 1 and "cannot resume" in p.stderr and len(p.stderr.strip().splitlines()) == 1,
+              "expected exit 1, one line 'cannot resume': " + describe(p))
+        check(open(out, "rb").read() == before, "the file changed")
+
     with step("max_samples 60 (too small for 50 ok): exit 3, every evaluated sample kept"):
         os.remove(log)
         spec, log = rl.spec(tmp, max_samples=60)
