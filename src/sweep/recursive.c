@@ -460,15 +460,21 @@ int psw__rec_status(const char *path, const char *spec_text, char *line,
                (unsigned long long)p.ok, (unsigned long long)s->num_successes,
                (unsigned long long)p.evaluated,
                (unsigned long long)s->max_samples);
+    else if (p.lo == p.hi)
+      snprintf(line, len,
+               "%llu of %llu ok, %llu samples evaluated (max_samples %llu): "
+               "%d round(s) ran, the final rewrite is left (--resume)",
+               (unsigned long long)p.ok, (unsigned long long)s->num_successes,
+               (unsigned long long)p.evaluated,
+               (unsigned long long)s->max_samples, p.round);
     else
       snprintf(line, len,
                "%llu of %llu ok, %llu samples evaluated (max_samples %llu): "
-               "round %d (samples %llu..%llu)%s",
+               "round %d (samples %llu..%llu)",
                (unsigned long long)p.ok, (unsigned long long)s->num_successes,
                (unsigned long long)p.evaluated,
                (unsigned long long)s->max_samples, p.round,
-               (unsigned long long)p.lo, (unsigned long long)p.hi - 1,
-               p.lo == p.hi ? ", the final rewrite left" : "");
+               (unsigned long long)p.lo, (unsigned long long)p.hi - 1);
   }
   psw__spec_free(s);
   return rc;

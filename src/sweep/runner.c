@@ -433,11 +433,17 @@ static void clean_left_behind(struct run *run) {
 /* A recursive sweep's round, said beside the progress ("M of N ok"). */
 static void round_line(const struct run *run, uint64_t ok) {
   char line[256];
-  snprintf(line, sizeof line,
-           "recursive: round %d: samples %llu..%llu (%llu of %llu ok so far)",
-           run->round, (unsigned long long)run->lo,
-           (unsigned long long)run->hi - 1, (unsigned long long)ok,
-           (unsigned long long)run->spec->num_successes);
+  if (run->lo == run->hi) /* --resume after the last round */
+    snprintf(line, sizeof line,
+             "recursive: every round ran (%llu of %llu ok): the final rewrite",
+             (unsigned long long)ok,
+             (unsigned long long)run->spec->num_successes);
+  else
+    snprintf(line, sizeof line,
+             "recursive: round %d: samples %llu..%llu (%llu of %llu ok so far)",
+             run->round, (unsigned long long)run->lo,
+             (unsigned long long)run->hi - 1, (unsigned long long)ok,
+             (unsigned long long)run->spec->num_successes);
   if (run->o->progress == PSW_PROGRESS_NONE)
     psw_log(PSW_LOG_INFO, "%s", line);
   else
