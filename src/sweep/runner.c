@@ -1057,7 +1057,6 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
     if (plan.finalized) { /* a finished recursive sweep: nothing to do */
       psw_log(PSW_LOG_INFO, "%s: the recursive sweep was finished already",
               o->output);
-      memset(stats, 0, sizeof *stats);
       *stats = (psw_sweep_stats_t){.n = spec->total,
                                    .root_here = 1,
                                    .recursive = 1,
