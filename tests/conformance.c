@@ -1026,8 +1026,12 @@ static void rec_free(rec_state_t *st) {
   free(st->by_rank);
 }
 
-static int for_ex_once(psw_ctx_t *ctx, uint64_t n, size_t rsize,
-                       uint64_t min_chunk, int uneven, int sink_delay_us) {
+/* psw_for_ex over first..n-1 (opts.first: a recursive sweep's later
+ * round): every index once, tasks and sink see the same ones (the records
+ * are made from the task's index and checked against the sink's). */
+static int for_ex_range(psw_ctx_t *ctx, uint64_t first, uint64_t n,
+                        size_t rsize, uint64_t min_chunk, int uneven,
+                        int sink_delay_us) {
   int rank = psw_rank(ctx), size = psw_size(ctx);
   rec_state_t st;
   rec_init(&st, ctx, n, rsize);
@@ -1039,6 +1043,7 @@ static int for_ex_once(psw_ctx_t *ctx, uint64_t n, size_t rsize,
   o.sink = sink_check;
   o.sink_arg = &st;
   o.min_chunk = min_chunk;
+  o.first = first;
   int rc = psw_for_ex(ctx, n, task_rec, &st, &o);
   COLL_OK(rc, "psw_for_ex");
   CHECK_EQ(st.bad_task, 0);
@@ -1046,11 +1051,11 @@ static int for_ex_once(psw_ctx_t *ctx, uint64_t n, size_t rsize,
     if (rsize == 0) {
       CHECK_EQ(st.sink_calls, 0); /* no records, no sink */
     } else if (rank == 0) {
-      CHECK_EQ(st.sink_calls, (int64_t)n);
+      CHECK_EQ(st.sink_calls, (int64_t)(n - first));
       CHECK_EQ(st.sink_bad, 0);
       uint64_t wrong = 0;
       for (uint64_t i = 0; i < n; i++)
-        if (st.seen[i] != 1 && wrong++ == 0)
+        if (st.seen[i] != (i >= first) && wrong++ == 0)
           fprintf(stderr,
                   "[rank 0] psw_for_ex n=%llu record %zu B: index %llu "
                   "reached the sink %d times\n",
@@ -1070,10 +1075,15 @@ static int for_ex_once(psw_ctx_t *ctx, uint64_t n, size_t rsize,
     rc = psw_allreduce(ctx, &st.ran, &total, 1, PSW_INT64, PSW_SUM);
     COLL_OK(rc, "psw_allreduce");
     if (rc == 0)
-      CHECK_EQ(total, (int64_t)n);
+      CHECK_EQ(total, (int64_t)(n - first));
   }
   rec_free(&st);
   return rc;
+}
+
+static int for_ex_once(psw_ctx_t *ctx, uint64_t n, size_t rsize,
+                       uint64_t min_chunk, int uneven, int sink_delay_us) {
+  return for_ex_range(ctx, 0, n, rsize, min_chunk, uneven, sink_delay_us);
 }
 
 static int case_for_ex(psw_ctx_t *ctx, void *arg) {
@@ -1090,6 +1100,9 @@ static int case_for_ex(psw_ctx_t *ctx, void *arg) {
   RUN(for_ex_once(ctx, 20000, 8, 7, 0, 5));
   /* No records: psw_for_ex behaves as psw_for. */
   RUN(for_ex_once(ctx, 5000, 0, 0, 0, 0));
+  RUN(for_ex_range(ctx, 1234, 3000, 16, 0, 1, 0));
+  RUN(for_ex_range(ctx, 39, 40, 8, 0, 0, 0));
+  RUN(for_ex_range(ctx, 40, 40, 8, 0, 0, 0)); /* nothing to run */
 
   /* Loops with and without records interleaved with collectives: the
    * record rings may share memory with the collectives' staging. */

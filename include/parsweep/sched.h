@@ -74,6 +74,12 @@ typedef struct psw_for_opts {
    * PSW_ERR_INTERRUPTED. */
   void (*cancel)(void *arg);
   void *cancel_arg;
+  /* The loop runs the indices first..n-1 only (0: all of 0..n-1); tasks
+   * and the sink see those indices. A sweep that goes on in rounds (a
+   * recursive sweep) runs each round's indices this way. An elastic
+   * worker's n only bounds the indices it accepts: the head's n and first
+   * decide what is handed out. */
+  uint64_t first;
 } psw_for_opts_t;
 
 /* The bit of *psw_for_opts_t.stop that also cancels the tasks running. */

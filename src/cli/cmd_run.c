@@ -102,7 +102,17 @@ static void report(const psw_sweep_stats_t *st, void *arg) {
   const psw_sweep_opts_t *o = arg;
   if (!st->root_here)
     return;
-  if (o->progress != PSW_PROGRESS_NONE)
+  if (st->recursive && !st->interrupted && o->progress != PSW_PROGRESS_NONE)
+    fprintf(stderr,
+            "parsweep: %s: recursive sweep: %llu of %llu ok after %llu "
+            "samples in %d round(s) (max_samples %llu); %llu kept in the "
+            "WaterTAP groups\n",
+            o->output, (unsigned long long)st->rec_ok,
+            (unsigned long long)o->spec->num_successes,
+            (unsigned long long)st->rec_evaluated, st->rec_rounds,
+            (unsigned long long)o->spec->max_samples,
+            (unsigned long long)st->rec_selected);
+  else if (o->progress != PSW_PROGRESS_NONE)
     fprintf(
         stderr,
         "parsweep: %s: %llu samples (%llu evaluated now) on %s with %d "
@@ -296,6 +306,8 @@ int psw__cmd_run(int argc, char **argv) {
   uint64_t bad = st.counts[2] + st.counts[3] + st.counts[4];
   if (st.interrupted)
     rc = PSW_EXIT_INTERRUPTED;
+  else if (st.recursive) /* SPEC 3.2: 3 when max_samples ran out first */
+    rc = st.rec_ok >= spec->num_successes ? PSW_EXIT_OK : PSW_EXIT_FAILED;
   else
     rc = bad ? PSW_EXIT_FAILED : PSW_EXIT_OK;
 out:

@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "psw_slurm.h"
+#include "recursive.h"
 #include "results_read.h"
 #include "sample.h"
 
@@ -146,6 +147,9 @@ static int file_status(const char *path) {
          (unsigned long long)c[PSW_ST_TIMEOUT],
          (unsigned long long)c[PSW_ST_CRASHED]);
   printf("remaining  %llu\n", (unsigned long long)remaining);
+  char rec[256];
+  if (!psw__rec_status(path, in->spec, rec, sizeof rec) && rec[0])
+    printf("recursive  %s\n", rec);
   printf("state      %s\n", in->completed && !remaining ? "complete"
                             : in->finished              ? "stopped (resumable)"
                                            : "in progress or stopped");

@@ -230,6 +230,27 @@ int psw_for(psw_ctx_t *ctx, uint64_t n, psw_task_fn task, void *arg) {
   return ctx->mgr->be->loop(ctx, &L);
 }
 
+/* opts.first on the backends whose dispatchers count from 0: the loop
+ * runs 0..n-first-1 and these shift each index by first. (The elastic
+ * head hands out first..n-1 itself, its chunks name absolute indices.) */
+struct shifted {
+  psw_task_rec_fn task;
+  void *arg;
+  psw_sink_fn sink;
+  void *sink_arg;
+  uint64_t first;
+};
+
+static int shifted_task(psw_ctx_t *ctx, uint64_t i, void *record, void *arg) {
+  const struct shifted *s = arg;
+  return s->task(ctx, i + s->first, record, s->arg);
+}
+
+static int shifted_sink(uint64_t i, const void *record, void *arg) {
+  const struct shifted *s = arg;
+  return s->sink(i + s->first, record, s->sink_arg);
+}
+
 int psw_for_ex(psw_ctx_t *ctx, uint64_t n, psw_task_rec_fn task, void *arg,
                const psw_for_opts_t *opts) {
   if (!ctx || !task)
@@ -237,6 +258,19 @@ int psw_for_ex(psw_ctx_t *ctx, uint64_t n, psw_task_rec_fn task, void *arg,
   struct psw_loop L = {.n = n, .task_rec = task, .arg = arg};
   if (opts)
     L.opts = *opts;
+  struct shifted sh = {task, arg, L.opts.sink, L.opts.sink_arg, L.opts.first};
+  if (L.opts.first > n)
+    return PSW_ERR_INVAL;
+  if (L.opts.first && strcmp(ctx->mgr->be->name, "elastic")) {
+    L.n = n - L.opts.first;
+    L.task_rec = shifted_task;
+    L.arg = &sh;
+    if (L.opts.sink) {
+      L.opts.sink = shifted_sink;
+      L.opts.sink_arg = &sh;
+    }
+    L.opts.first = 0;
+  }
   int host = L.opts.sink_per_node ? psw_is_node_writer(ctx) : ctx->rank == 0;
   if (L.opts.record_size && host && !L.opts.sink)
     return root_only_error(ctx, PSW_ERR_INVAL);

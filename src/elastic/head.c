@@ -823,7 +823,10 @@ int psw__ehead_loop(struct psw_ehead *h, psw_ctx_t *c,
   (void)c;
   if (h->abort_err)
     return h->abort_err;
-  struct hloop lp = {.L = L, .no = ++h->loop_no, .n = L->n};
+  /* opts.first: indices below it are not this loop's (a later round of a
+   * recursive sweep); psw_for_ex checked first <= n. */
+  struct hloop lp = {
+      .L = L, .no = ++h->loop_no, .n = L->n, .next = L->opts.first};
   lp.done = calloc(L->n / 8 + 1, 1);
   lp.scratch = malloc(L->opts.record_size ? L->opts.record_size : 1);
   if (!lp.done || !lp.scratch) {

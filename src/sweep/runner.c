@@ -29,6 +29,7 @@
 #include "sweep/model.h"
 #include "sweep/outfiles.h"
 #include "sweep/progress.h"
+#include "sweep/recursive.h"
 #include "sweep/results.h"
 #include "sweep/results_csv.h"
 #include "sweep/results_read.h"
@@ -71,10 +72,14 @@ struct run {
   size_t rec_size;
   psw_doneset_t *done; /* --resume: the samples already recorded */
   uint64_t todo;       /* samples this run evaluates */
-  char *created;       /* --resume: the first run's "created", kept */
-  int have_output;     /* --resume: the output exists (rows to copy) */
-  int have_journals;   /* --resume: journals of an earlier run (rows too) */
-  uint8_t hash[16];    /* psw__spec_hash */
+  /* The indices this region runs: [0, total), or a recursive sweep's
+   * round [lo, hi) (an elastic worker: [0, total), the head decides). */
+  uint64_t lo, hi;
+  int round;         /* recursive: the round's number, from 1 */
+  char *created;     /* --resume: the first run's "created", kept */
+  int have_output;   /* --resume: the output exists (rows to copy) */
+  int have_journals; /* --resume: journals of an earlier run (rows too) */
+  uint8_t hash[16];  /* psw__spec_hash */
   char hash_hex[33];
   struct shared *sh;
 };
@@ -425,6 +430,26 @@ static void clean_left_behind(struct run *run) {
             run->o->output, n);
 }
 
+/* A recursive sweep's round, said beside the progress ("M of N ok"). */
+static void round_line(const struct run *run, uint64_t ok) {
+  char line[256];
+  if (run->lo == run->hi) /* --resume after the last round */
+    snprintf(line, sizeof line,
+             "recursive: every round ran (%llu of %llu ok): the final rewrite",
+             (unsigned long long)ok,
+             (unsigned long long)run->spec->num_successes);
+  else
+    snprintf(line, sizeof line,
+             "recursive: round %d: samples %llu..%llu (%llu of %llu ok so far)",
+             run->round, (unsigned long long)run->lo,
+             (unsigned long long)run->hi - 1, (unsigned long long)ok,
+             (unsigned long long)run->spec->num_successes);
+  if (run->o->progress == PSW_PROGRESS_NONE)
+    psw_log(PSW_LOG_INFO, "%s", line);
+  else
+    fprintf(stderr, "parsweep: %s\n", line);
+}
+
 /* A writer (the root, or every node writer with MPI-IO), before the loop:
  * the output under construction. */
 static int root_begin(psw_ctx_t *ctx, struct root *r) {
@@ -474,7 +499,10 @@ static int root_begin(psw_ctx_t *ctx, struct root *r) {
     return rc;
   }
   if (psw_is_root(ctx))
-    psw__progress_init(&r->prog, stderr, run->o->progress, run->todo);
+    psw__progress_init(&r->prog, stderr, run->o->progress,
+                       run->hi - (run->spec->total - run->todo));
+  if (psw_is_root(ctx) && run->spec->num_successes)
+    round_line(run, r->counts[PSW_ST_OK]);
   return 0;
 }
 
@@ -546,6 +574,38 @@ static int root_end(psw_ctx_t *ctx, struct root *r, int loop_rc,
   return rc;
 }
 
+/* The root, after a round of a recursive sweep: the next round, or (the
+ * last) the final rewrite of the output. Every evaluated sample of
+ * [0, hi) is recorded unless the run was stopped. */
+static int after_round(struct run *run, psw_sweep_stats_t *st) {
+  const psw_spec_t *s = run->spec;
+  st->recursive = 1;
+  st->rec_rounds = run->round;
+  if (st->interrupted)
+    return 0;
+  st->rec_next = psw__rec_next(s, run->hi, st->counts[PSW_ST_OK]);
+  /* As WaterTAP warns: so few solves hint at limits to be changed. */
+  if (st->counts[PSW_ST_OK] * 10 < run->hi)
+    psw_log(PSW_LOG_WARN,
+            "recursive: %llu of %llu samples so far ok (under 10%%): consider "
+            "the parameters' limits",
+            (unsigned long long)st->counts[PSW_ST_OK],
+            (unsigned long long)run->hi);
+  if (st->rec_next)
+    return 0;
+  char err[512] = "";
+  int rc = psw__rec_finalize(run->o->output, s, run->hi, run->round,
+                             &st->rec_ok, &st->rec_selected, err, sizeof err);
+  if (rc)
+    fail(run, rc, "%s", err);
+  st->rec_evaluated = run->hi;
+  psw_log(PSW_LOG_INFO,
+          "recursive: %llu of %llu ok after %llu samples in %d round(s)",
+          (unsigned long long)st->rec_ok, (unsigned long long)s->num_successes,
+          (unsigned long long)run->hi, run->round);
+  return rc;
+}
+
 static int region(psw_ctx_t *ctx, void *arg) {
   struct run *run = arg;
   struct worker w = {
@@ -599,11 +659,15 @@ static int region(psw_ctx_t *ctx, void *arg) {
   /* The elastic head runs no tasks: it stops handing out samples itself. */
   fo.stop = (const int *)&run->sh->stop;
   fo.cancel = cancel_hook;
-  int loop_rc = psw_for_ex(ctx, run->spec->total, task, &w, &fo);
+  fo.first = run->lo;
+  int loop_rc = psw_for_ex(ctx, run->hi, task, &w, &fo);
   if (writer)
     rc = root_end(ctx, &r, loop_rc, &st);
   else
     rc = loop_rc == PSW_ERR_INTERRUPTED ? 0 : loop_rc;
+  /* A recursive sweep: the root decides what follows the round. */
+  if (!rc && psw_is_root(ctx) && run->spec->num_successes)
+    rc = after_round(run, &st);
   if (rc)
     goto out;
   /* Everyone learns the outcome, so that every process that called
@@ -748,6 +812,8 @@ static int run_init(struct run *run, const psw_sweep_opts_t *o,
   run->o = o;
   run->spec = spec;
   run->todo = spec->total;
+  run->hi = spec->total;
+  run->round = 1;
   run->cancel_rfd = -1;
   run->rec_size = sizeof(struct rec_hdr) +
                   (spec->nparams + spec->noutputs) * sizeof(double);
@@ -799,6 +865,32 @@ static void clean_after_root(struct run *run) {
   psw__unlock_output(&lk);
 }
 
+/* A recursive sweep's next round, [hi, rec_next): every sample below it is
+ * in the output now (the round before renamed it into place), so the
+ * region copies them and runs the new indices. */
+static int next_round(struct run *run, char *err, size_t errlen) {
+  run->lo = run->hi;
+  run->hi = run->sh->stats.rec_next;
+  run->round++;
+  atomic_store(&run->sh->stats_set, 0);
+  if (run->done) {
+    psw__doneset_free(run->done);
+  } else if (!(run->done = malloc(sizeof *run->done))) {
+    snprintf(err, errlen, "%s: out of memory", run->o->output);
+    return PSW_ERR_NOMEM;
+  }
+  psw__doneset_init(run->done, 0);
+  int rc = run->lo ? psw__doneset_add(run->done, 0, run->lo) : 0;
+  if (rc) {
+    snprintf(err, errlen, "%s: %s", run->o->output, psw_strerror(rc));
+    return rc;
+  }
+  run->have_output = 1;
+  run->have_journals = 0;
+  run->todo = run->spec->total - run->lo;
+  return 0;
+}
+
 /* psw_parallel(region) with the run's signal handlers installed.
  * Dispositions are inherited by fork workers: one handler everywhere,
  * setting the shared stop flag. Model commands run in process groups of
@@ -838,7 +930,11 @@ static void release_stops(const struct sigaction old[NSIGS]) {
 
 static int run_region(psw_manager_t *mgr, struct run *run, double *wall) {
   struct sigaction old[NSIGS];
-  catch_stops(run, old);
+  /* A recursive sweep's caller holds them over all its rounds: a stop
+   * between two rounds is kept for the next (which it then stops). */
+  int own = stop_flag != &run->sh->stop;
+  if (own)
+    catch_stops(run, old);
   /* A fork worker whose supervisor sees a sibling die is told through the
    * cancel pipe, like a SIGTERM: its models are cancelled (recorded not
    * run) and it leaves at once, cleaning up (backends/procpool.c). */
@@ -847,6 +943,45 @@ static int run_region(psw_manager_t *mgr, struct run *run, double *wall) {
   int rc = psw_parallel(mgr, region, run);
   *wall = psw__mono_now() - t0;
   psw__procpool_set_cancel_fd(-1);
+  if (own)
+    release_stops(old);
+  return rc;
+}
+
+/* The region, or a recursive sweep's rounds one after another, with the
+ * run's signal handlers held over all of them (a stop between two rounds
+ * stops the next). *evaluated: the samples evaluated by this run. */
+static int run_rounds(psw_manager_t *mgr, struct run *run, double *wall,
+                      uint64_t *evaluated, char *err, size_t errlen) {
+  struct sigaction old[NSIGS];
+  int rc;
+  catch_stops(run, old);
+  for (;;) {
+    double round_wall;
+    rc = run_region(mgr, run, &round_wall);
+    *wall += round_wall;
+    if (rc)
+      clean_after_root(run);
+    if (atomic_load(&run->sh->not_started) && !atomic_load(&run->sh->failed)) {
+      /* Stopped while the earlier rows were being copied: the output and
+       * the journals are as they were. */
+      snprintf(err, errlen, "%s", run->sh->err);
+      rc = PSW_ERR_INTERRUPTED;
+      break;
+    }
+    if (rc || atomic_load(&run->sh->failed)) {
+      if (run->sh->err[0])
+        snprintf(err, errlen, "%s", run->sh->err);
+      else
+        snprintf(err, errlen, "sweep failed: %s", psw_strerror(rc));
+      if (!rc)
+        rc = PSW_ERR_IO;
+      break;
+    }
+    *evaluated += run->sh->stats.evaluated;
+    if (!run->sh->stats.rec_next || (rc = next_round(run, err, errlen)))
+      break;
+  }
   release_stops(old);
   return rc;
 }
@@ -915,6 +1050,29 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
   if (spec->csv_file &&
       (rc = psw__results_csv_check(spec->csv_file, err, errlen)))
     goto out;
+  if (spec->num_successes && o->resume) {
+    psw_rec_plan_t plan;
+    if ((rc = psw__rec_plan(o->output, spec, run.hash, &plan, err, errlen)))
+      goto out;
+    if (plan.finalized) { /* a finished recursive sweep: nothing to do */
+      psw_log(PSW_LOG_INFO, "%s: the recursive sweep was finished already",
+              o->output);
+      *stats = (psw_sweep_stats_t){.n = spec->total,
+                                   .root_here = 1,
+                                   .recursive = 1,
+                                   .rec_ok = plan.ok,
+                                   .rec_selected = plan.selected,
+                                   .rec_evaluated = plan.evaluated};
+      if (o->report)
+        o->report(stats, o->report_arg);
+      goto out;
+    }
+    run.lo = plan.lo;
+    run.hi = plan.hi;
+    run.round = plan.round;
+  } else if (spec->num_successes) {
+    run.hi = spec->first_round;
+  }
   if (o->resume) {
     struct sigaction old[NSIGS];
     catch_stops(&run, old);
@@ -986,27 +1144,12 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
     goto out;
   }
 
-  double wall;
-  rc = run_region(mgr, &run, &wall);
-  if (rc)
-    clean_after_root(&run);
-  if (atomic_load(&run.sh->not_started) && !atomic_load(&run.sh->failed)) {
-    /* Stopped while the earlier rows were being copied: the output and the
-     * journals are as they were. */
-    snprintf(err, errlen, "%s", run.sh->err);
-    rc = PSW_ERR_INTERRUPTED;
+  double wall = 0;
+  uint64_t evaluated = 0;
+  if ((rc = run_rounds(mgr, &run, &wall, &evaluated, err, errlen)))
     goto out;
-  }
-  if (rc || atomic_load(&run.sh->failed)) {
-    if (run.sh->err[0])
-      snprintf(err, errlen, "%s", run.sh->err);
-    else
-      snprintf(err, errlen, "sweep failed: %s", psw_strerror(rc));
-    if (!rc)
-      rc = PSW_ERR_IO;
-    goto out;
-  }
   *stats = run.sh->stats;
+  stats->evaluated = evaluated;
   stats->root_here = run.sh->root_here;
   stats->n = spec->total;
   stats->wall_s = wall;
@@ -1115,7 +1258,16 @@ int psw__sweep_serve(const char *endpoint, psw_sweep_stats_t *stats, char *err,
   run.done = done;
   done = NULL;
   double wall;
-  rc = run_region(mgr, &run, &wall);
+  /* A recursive sweep: one region per round, while the head says another
+   * follows (its indices come from the head's chunks). */
+  struct sigaction old[NSIGS];
+  catch_stops(&run, old); /* held between the rounds too */
+  do {
+    atomic_store(&run.sh->stats_set, 0);
+    run.sh->stats.rec_next = 0;
+    rc = run_region(mgr, &run, &wall);
+  } while (!rc && !atomic_load(&run.sh->failed) && run.sh->stats.rec_next);
+  release_stops(old);
   if (rc == PSW_ERR_INTERRUPTED) { /* this worker's own stop */
     stats->left = 1;
     rc = 0;

@@ -55,6 +55,12 @@ typedef struct psw_sweep_stats {
   int nodes, workers;
   double wall_s;
   char backend[32];
+  /* A recursive sweep (recursive.h): after a round, rec_next is the end of
+   * the next one (0: it was the last). After the last, the final file's
+   * numbers: ok samples among the rec_evaluated evaluated, rec_selected
+   * rows kept, in rec_rounds rounds. */
+  int recursive, rec_rounds;
+  uint64_t rec_next, rec_ok, rec_selected, rec_evaluated;
 } psw_sweep_stats_t;
 
 /* Run the sweep. Returns 0 when the run went through (look at stats for

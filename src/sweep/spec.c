@@ -122,6 +122,8 @@ enum {
   T_H5_PARENT,
   T_NUM_DIFF,
   T_DIFF,
+  T_NUM_SUCCESSES,
+  T_MAX_SAMPLES,
   T_COUNT
 };
 static const char *const top_keys[T_COUNT] = {
@@ -138,6 +140,8 @@ static const char *const top_keys[T_COUNT] = {
     [T_H5_PARENT] = "h5_parent_group_name",
     [T_NUM_DIFF] = "num_diff_samples",
     [T_DIFF] = "differential",
+    [T_NUM_SUCCESSES] = "num_successes",
+    [T_MAX_SAMPLES] = "max_samples",
 };
 
 static int nonempty_str(psw__spec_rd_t *rd, const psw__spec_kv_t *kv,
@@ -248,6 +252,9 @@ static int read_top(psw__spec_rd_t *rd, yaml_node_t *root) {
   if ((rc = psw__spec_read_params(rd, &kv[T_PARAMETERS], ns_line)))
     return rc;
   if ((rc = psw__spec_read_outputs(rd, &kv[T_OUTPUTS])))
+    return rc;
+  if ((rc = psw__spec_read_recursive(rd, &kv[T_NUM_SUCCESSES],
+                                     &kv[T_MAX_SAMPLES])))
     return rc;
   if ((rc = check_csv_names(rd, &kv[T_CSV])))
     return rc;

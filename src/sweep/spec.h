@@ -92,8 +92,15 @@ typedef struct psw_spec {
 
   int is_grid;    /* every parameter is a grid kind */
   uint64_t total; /* N: product of axes (grid) or rows (random); with a
-                     differential, the nominal ones and theirs (spec_diff.h) */
+                     differential, the nominal ones and theirs (spec_diff.h);
+                     for a recursive sweep max_samples */
   struct psw_spec_diff *diff; /* `differential:`, else NULL (spec_diff.h) */
+
+  /* A recursive sweep (SPEC 3.2, spec_recursive.c): num_successes M > 0;
+   * its first round is `first_round` samples (the random design's
+   * num_samples), further rounds draw indices up to max_samples (= total).
+   * All 0 for a plain sweep. */
+  uint64_t num_successes, max_samples, first_round;
 } psw_spec_t;
 
 /* Parse and validate `path`. On success returns 0 and *out (free with

@@ -382,6 +382,13 @@ int psw__spec_read_diff(psw__spec_rd_t *rd, const psw__spec_kv_t *kv_n,
                             "to perturb, and how)");
     return 0;
   }
+  /* A recursive sweep draws further samples of its design in rounds; the
+   * differential samples are fixed blocks after N nominal ones. */
+  if (s->num_successes)
+    return psw__spec_fail(rd, psw__spec_line(kv_d->key), "differential",
+                          "not with num_successes (a recursive sweep's "
+                          "samples grow in rounds; a differential sweep's "
+                          "follow a fixed set of nominal ones)");
   struct psw_spec_diff *d = calloc(1, sizeof *d);
   if (!d)
     return PSW_ERR_NOMEM;

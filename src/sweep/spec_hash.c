@@ -76,6 +76,13 @@ int psw__spec_hash(const psw_spec_t *spec, uint8_t out[16]) {
   put_u64(st, spec->seed);
   put_u64(st, spec->num_samples);
   put_u64(st, spec->total);
+  /* A recursive sweep's rounds follow M: another M, another file (only
+   * then, so that plain sweeps keep their hashes). */
+  if (spec->num_successes) {
+    put_str(st, "num_successes");
+    put_u64(st, spec->num_successes);
+    put_u64(st, spec->first_round);
+  }
   put_u64(st, spec->nparams);
   for (size_t k = 0; k < spec->nparams; k++) {
     const psw_param_t *p = &spec->params[k];

@@ -110,6 +110,10 @@ int psw__spec_read_params_file(psw__spec_rd_t *rd, const psw__spec_kv_t *params,
 /* The sections, in spec_params.c, spec_outputs.c and spec_model.c. */
 int psw__spec_read_params(psw__spec_rd_t *rd, const psw__spec_kv_t *params,
                           int num_samples_line);
+/* num_successes / max_samples (spec_recursive.c), after the parameters:
+ * either kv may have key NULL (absent). */
+int psw__spec_read_recursive(psw__spec_rd_t *rd, const psw__spec_kv_t *ns,
+                             const psw__spec_kv_t *max);
 int psw__spec_read_outputs(psw__spec_rd_t *rd, const psw__spec_kv_t *outputs);
 int psw__spec_read_model(psw__spec_rd_t *rd, const psw__spec_kv_t *model);
 
