@@ -358,15 +358,21 @@ int psw__eworker_parallel(struct psw_eworker *w, psw_manager_t *m,
   w->looped = w->left = 0;
   w->coll_seq = hd.seq;
   w->loop_no = hd.loop;
-  rc = fn(&ctx, arg);
+  int mine = fn(&ctx, arg);
   if (w->left) /* stopped: the head has its work back already */
     return PSW_ERR_INTERRUPTED;
-  hd = (struct psw_emsg){.type = EM_REGION_DONE, .rc = rc};
+  hd = (struct psw_emsg){.type = EM_REGION_DONE, .rc = mine};
   if ((rc = send_hd(w, &hd, NULL, 0)))
     return rc;
   zmq_msg_init(&p);
   rc = expect(w, EM_END, &hd, &p, -1);
   zmq_msg_close(&p);
+  /* The head ended normally (its BYE, or its end mark, came before our
+   * END): our part was done and handed in, so the region ends as ours
+   * did, not as "the sweep ended" (a worker's region raced the head's end
+   * in python.parallel's RayIo test). */
+  if (rc == PSW_ERR_UNAVAILABLE)
+    return mine;
   return rc ? rc : hd.rc;
 }
 
