@@ -117,6 +117,7 @@ class ForOpts(ctypes.Structure):
         ("stop", ctypes.c_void_p),
         ("cancel", ctypes.c_void_p),
         ("cancel_arg", ctypes.c_void_p),
+        ("chunk", ctypes.c_void_p),
         ("_spare", ctypes.c_char * 256),
     ]
 
