@@ -173,14 +173,14 @@ void psw__model_batch_halt(psw_model_inst_t *m) {
     psw__host_batch_halt(m->host);
 }
 
-int psw__model_batch_take(psw_model_inst_t *m, uint64_t index, double *outputs,
-                          psw_eval_t *ev, int *attempts) {
+int psw__model_batch_take(psw_model_inst_t *m, uint64_t index, double *params,
+                          double *outputs, psw_eval_t *ev, int *attempts) {
   *ev = (psw_eval_t){.status = PSW_ST_NOT_RUN};
   *attempts = 1;
   for (size_t k = 0; k < m->spec->noutputs; k++)
     outputs[k] = NAN;
-  int rc =
-      psw__host_batch_take(m->host, index, outputs, ev, attempts, m->cancel_fd);
+  int rc = psw__host_batch_take(m->host, index, params, outputs, ev, attempts,
+                                m->cancel_fd);
   return nan_unless_ok(m, rc, outputs, ev);
 }
 

@@ -64,7 +64,8 @@ int psw__model_open_ex(const psw_spec_t *spec, int worker, int rank,
  * slots 0..count-1; a FAILED sample gets up to `retries` more attempts in
  * the host. psw__model_batch_next says whether `index` is the batch's next
  * sample to take; psw__model_batch_take waits for it and returns as
- * psw__model_eval does for it, with *attempts the attempts it took (a
+ * psw__model_eval does for it, with its params copied out of its slot
+ * (params may be NULL) and *attempts the attempts it took (a
  * crash or timeout ends the batch: the caller retries that sample with
  * psw__model_eval if it wishes and hands the rest over again). It
  * honours the timeout per sample and the cancel fd.
@@ -75,8 +76,8 @@ size_t psw__model_batch_cap(const psw_model_inst_t *m);
 double *psw__model_batch_slot(psw_model_inst_t *m, size_t k, uint64_t index);
 int psw__model_batch_start(psw_model_inst_t *m, size_t count, int retries);
 int psw__model_batch_next(const psw_model_inst_t *m, uint64_t index);
-int psw__model_batch_take(psw_model_inst_t *m, uint64_t index, double *outputs,
-                          psw_eval_t *ev, int *attempts);
+int psw__model_batch_take(psw_model_inst_t *m, uint64_t index, double *params,
+                          double *outputs, psw_eval_t *ev, int *attempts);
 void psw__model_batch_halt(psw_model_inst_t *m);
 
 /* Run the plugin's fini, end a server, and free. Accepts NULL. */
@@ -170,8 +171,9 @@ double *psw__host_batch_slot(psw_host_t *h, size_t k, uint64_t index);
 int psw__host_batch_start(psw_host_t *h, size_t count, int retries);
 int psw__host_batch_next(const psw_host_t *h, uint64_t index);
 void psw__host_batch_halt(psw_host_t *h);
-int psw__host_batch_take(psw_host_t *h, uint64_t index, double *outputs,
-                         psw_eval_t *ev, int *attempts, int cancel_fd);
+int psw__host_batch_take(psw_host_t *h, uint64_t index, double *params,
+                         double *outputs, psw_eval_t *ev, int *attempts,
+                         int cancel_fd);
 /* The host's main: argv = {"__plugin-host", SPEC, WORKER, RANK}. */
 int psw__host_main(int argc, char **argv);
 
@@ -181,6 +183,12 @@ int psw__plugin_open(const psw_spec_t *spec, int worker, int rank,
                      psw_plugin_t **out, char *err, size_t errlen);
 int psw__plugin_eval(psw_plugin_t *p, uint64_t index, const double *params,
                      double *outputs, psw_eval_t *ev);
+/* psw__plugin_eval timed from *t, the monotonic time the caller read just
+ * before; *t becomes the time it ended. A host evaluating samples back to
+ * back reads the clock once per sample (a vDSO call costs as much as a
+ * trivial model). */
+int psw__plugin_eval_from(psw_plugin_t *p, uint64_t index, const double *params,
+                          double *outputs, psw_eval_t *ev, double *t);
 void psw__plugin_close(psw_plugin_t *p);
 
 /* printf into err[errlen] (NULL or 0 allowed); returns code. */

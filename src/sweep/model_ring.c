@@ -79,6 +79,8 @@ static void wake(struct psw_ring_hdr *r, int fd, uint32_t done, int any) {
 static void run_batch(struct psw_ring_hdr *r, int fd, psw_plugin_t *p) {
   uint32_t count = r->count < r->nslots ? r->count : r->nslots;
   int retries = r->retries > 0 ? r->retries : 0;
+  /* One clock read per sample: each starts when the one before ended. */
+  double t = psw__mono_now();
   for (uint32_t k = 0; k < count; k++) {
     if (atomic_load(&r->abandon)) {
       atomic_store(&r->halted, 1);
@@ -92,12 +94,12 @@ static void run_batch(struct psw_ring_hdr *r, int fd, psw_plugin_t *p) {
     for (int a = 0; a <= retries; a++) {
       s->attempts = a + 1;
       /* Rounded up: a deadline taken from it is never early. */
-      uint64_t ms = (uint64_t)ceil(psw__mono_now() * 1000.0);
+      uint64_t ms = (uint64_t)ceil(t * 1000.0);
       atomic_store(&r->run_mark, ms << PSW_RING_SLOT_BITS | k);
       for (size_t j = 0; j < r->noutputs; j++)
         out[j] = NAN;
       psw_eval_t ev = {0};
-      psw__plugin_eval(p, s->index, params, out, &ev);
+      psw__plugin_eval_from(p, s->index, params, out, &ev, &t);
       elapsed += ev.elapsed;
       s->ev = ev;
       s->ev.elapsed = elapsed;

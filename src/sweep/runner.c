@@ -204,21 +204,22 @@ static int task(psw_ctx_t *ctx, uint64_t i, void *record, void *arg) {
     psw__model_batch_halt(w->model);
   }
   double *params = REC_VALUES(h), *outputs = params + spec->nparams;
-  int rc = psw__design_sample(w->design, i, params);
-  if (rc)
-    return rc;
+  int rc = 0;
   if (!batched && w->batch_cap > 1 && i + 1 < w->chunk_end) {
     if ((rc = hand_batch(w, i)))
       return rc;
     batched = psw__model_batch_next(w->model, i);
   }
+  /* A batch's sample has its parameters in its slot (taken with it). */
+  if (!batched && (rc = psw__design_sample(w->design, i, params)))
+    return rc;
   psw_eval_t ev = {0};
   double elapsed = 0;
   int attempt = 0;
   if (batched) {
     /* The host made the attempts of a FAILED sample itself; after a crash
      * or a timeout the ones left are made here, one by one. */
-    rc = psw__model_batch_take(w->model, i, outputs, &ev, &attempt);
+    rc = psw__model_batch_take(w->model, i, params, outputs, &ev, &attempt);
     if (rc)
       return rc;
     elapsed = ev.elapsed;

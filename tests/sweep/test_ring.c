@@ -88,12 +88,13 @@ static void hand(psw_model_inst_t *m, uint64_t first, uint64_t last) {
 /* Take sample i: its status (and y checked when ok). */
 static int take(psw_model_inst_t *m, uint64_t i, psw_eval_t *ev) {
   CHECK(psw__model_batch_next(m, i));
-  double y = -1;
+  double a = -1, y = -1;
   int attempts = 0;
-  int rc = psw__model_batch_take(m, i, &y, ev, &attempts);
+  int rc = psw__model_batch_take(m, i, &a, &y, ev, &attempts);
   if (rc)
     return -rc;
   CHECK_EQ(attempts, 1);
+  CHECK(a == a_of(i));
   if (ev->status == 1)
     CHECK(y == a_of(i));
   else
