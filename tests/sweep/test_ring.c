@@ -122,8 +122,9 @@ static void fault_mid_batch(psw_model_inst_t *m, uint64_t bad, uint64_t n,
                             int status, int code, double min_s) {
   psw_eval_t ev;
   unlink(log_path);
-  hand(m, 0, n);
+  /* Before the hand-over: the host may start the samples at once. */
   double t0 = mono();
+  hand(m, 0, n);
   for (uint64_t i = 0; i < bad; i++)
     CHECK_EQ(take(m, i, &ev), 1);
   CHECK_EQ(take(m, bad, &ev), status);
@@ -161,13 +162,13 @@ static void slow_batch(psw_model_inst_t *m) {
   }
 }
 
-/* A stop 0.25 s into a batch of 0.5 s samples: the first finishes and is
+/* A stop 0.3 s into a batch of 0.6 s samples: the first finishes and is
  * taken, the second is never started; the host stays, between batches. */
 static void halt(psw_model_inst_t *m) {
   psw_eval_t ev;
   unlink(log_path);
   hand(m, 0, 4);
-  struct timespec ts = {0, 250000000};
+  struct timespec ts = {0, 300000000};
   nanosleep(&ts, NULL);
   psw__model_batch_halt(m);
   CHECK_EQ(take(m, 0, &ev), 1);
@@ -224,7 +225,7 @@ int main(int argc, char **argv) {
   run_case(CRASH, "PSW_FAULT", "segv:3", 0);
   run_case(HANG, "PSW_FAULT", "hang:2", 0.5);
   run_case(SLOW, "PSW_FAULT_SLEEP", "0.3", 0.8);
-  run_case(HALT, "PSW_FAULT_SLEEP", "0.5", 0);
+  run_case(HALT, "PSW_FAULT_SLEEP", "0.6", 0);
   psw__host_set_exe(NULL);
   unlink(spec_path);
   unlink(log_path);
