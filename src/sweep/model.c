@@ -168,6 +168,11 @@ int psw__model_batch_next(const psw_model_inst_t *m, uint64_t index) {
   return m && m->host && psw__host_batch_next(m->host, index);
 }
 
+void psw__model_set_stop(psw_model_inst_t *m, const _Atomic int *stop) {
+  if (m && m->host)
+    psw__host_set_stop(m->host, stop);
+}
+
 void psw__model_batch_halt(psw_model_inst_t *m) {
   if (m && m->host)
     psw__host_batch_halt(m->host);

@@ -9,6 +9,7 @@
 #define PSW_SWEEP_MODEL_H
 
 #include <locale.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -79,6 +80,10 @@ int psw__model_batch_next(const psw_model_inst_t *m, uint64_t index);
 int psw__model_batch_take(psw_model_inst_t *m, uint64_t index, double *params,
                           double *outputs, psw_eval_t *ev, int *attempts);
 void psw__model_batch_halt(psw_model_inst_t *m);
+/* The run's stop flag (borrowed; NULL: none): once it is set, a batch
+ * being waited for is halted as by psw__model_batch_halt, within
+ * 0.1 s even while the worker sleeps until the batch's end. */
+void psw__model_set_stop(psw_model_inst_t *m, const _Atomic int *stop);
 
 /* Run the plugin's fini, end a server, and free. Accepts NULL. */
 void psw__model_close(psw_model_inst_t *m);
@@ -171,6 +176,7 @@ double *psw__host_batch_slot(psw_host_t *h, size_t k, uint64_t index);
 int psw__host_batch_start(psw_host_t *h, size_t count, int retries);
 int psw__host_batch_next(const psw_host_t *h, uint64_t index);
 void psw__host_batch_halt(psw_host_t *h);
+void psw__host_set_stop(psw_host_t *h, const _Atomic int *stop);
 int psw__host_batch_take(psw_host_t *h, uint64_t index, double *params,
                          double *outputs, psw_eval_t *ev, int *attempts,
                          int cancel_fd);

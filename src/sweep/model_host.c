@@ -55,6 +55,10 @@ int psw__host_available(void) {
 /* While waiting for a sample the host has not started yet (it is between
  * two), look again this often: its deadline is not known until then. */
 #define UNSTARTED_LOOK_S 0.01
+/* Asleep until the end of a batch, look at the run's stop flag this often
+ * (a signal's EINTR does not end the wait): after a stop the host starts
+ * no further sample, so a drain waits for the sample running only. */
+#define STOP_LOOK_S 0.1
 
 struct psw_host {
   const psw_spec_t *spec;
@@ -64,9 +68,10 @@ struct psw_host {
   int ring_fd; /* the memfd, kept across hosts */
   struct psw_ring_hdr *ring;
   size_t ring_len;
-  uint32_t count, next; /* the batch handed over, the next slot to take */
-  int lost;             /* the BATCH message did not go: host stopped */
-  int lost_st;          /* and its wait status */
+  uint32_t count, next;    /* the batch handed over, the next slot to take */
+  int lost;                /* the BATCH message did not go: host stopped */
+  int lost_st;             /* and its wait status */
+  const _Atomic int *stop; /* the run's stop flag (NULL: none) */
 };
 
 /* End the host: SIGTERM to its group, the grace, SIGKILL; then whatever
@@ -275,6 +280,10 @@ int psw__host_batch_next(const psw_host_t *h, uint64_t index) {
   return h->next < h->count && psw__ring_slot(h->ring, h->next)->index == index;
 }
 
+void psw__host_set_stop(psw_host_t *h, const _Atomic int *stop) {
+  h->stop = stop;
+}
+
 void psw__host_batch_halt(psw_host_t *h) {
   if (h->next < h->count)
     atomic_store(&h->ring->abandon, 1);
@@ -370,6 +379,12 @@ int psw__host_batch_take(psw_host_t *h, uint64_t index, double *params,
     }
     double now = psw__mono_now(), look;
     double deadline = deadline_of(h, k, now, &look);
+    if (h->stop) {
+      if (atomic_load_explicit(h->stop, memory_order_relaxed))
+        psw__host_batch_halt(h);
+      else if (look > now + STOP_LOOK_S)
+        look = now + STOP_LOOK_S;
+    }
     int got = PSW_PROC_EXIT;
     if (now < deadline && !h->proc.exited) {
       /* Asleep until the batch is done: the one wake-up of the batch. The

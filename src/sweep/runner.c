@@ -625,6 +625,7 @@ static int region(psw_ctx_t *ctx, void *arg) {
     }
     psw__model_set_cancel_fd(w.model, run->cancel_rfd);
     w.batch_cap = psw__model_batch_cap(w.model);
+    psw__model_set_stop(w.model, &run->sh->stop);
   }
   r.per_node = psw__io_per_node(ctx);
   int writer = r.per_node ? psw_is_node_writer(ctx) : psw_is_root(ctx);

@@ -11,12 +11,15 @@
  * which evaluates each once; a hang in the middle of a batch times out
  * that sample only, at its own deadline; samples that take most of the
  * timeout each do not time out a batch that takes longer in all, nor
- * samples handed over one by one with pauses between them; a stop
- * (halt) lets the sample running finish and starts no other. */
+ * samples handed over one by one with pauses between them; the run's
+ * stop flag, set while the worker sleeps, lets the sample running finish
+ * and starts no other. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,20 +165,37 @@ static void slow_batch(psw_model_inst_t *m) {
   }
 }
 
-/* A stop 0.3 s into a batch of 0.6 s samples: the first finishes and is
- * taken, the second is never started; the host stays, between batches. */
+static _Atomic int stop_flag;
+
+static void *stop_later(void *arg) {
+  (void)arg;
+  struct timespec ts = {0, 300000000};
+  nanosleep(&ts, NULL);
+  atomic_store(&stop_flag, 1);
+  return NULL;
+}
+
+/* The run's stop flag set 0.3 s into a batch of 0.6 s samples, while the
+ * worker sleeps until the batch's end: the first sample finishes and is
+ * taken (at its own end, not the batch's), the second is never started;
+ * the host stays, between batches. */
 static void halt(psw_model_inst_t *m) {
   psw_eval_t ev;
   unlink(log_path);
+  atomic_store(&stop_flag, 0);
+  psw__model_set_stop(m, &stop_flag);
+  pthread_t t;
+  double t0 = mono();
   hand(m, 0, 4);
-  struct timespec ts = {0, 300000000};
-  nanosleep(&ts, NULL);
-  psw__model_batch_halt(m);
+  CHECK_EQ(pthread_create(&t, NULL, stop_later, NULL), 0);
   CHECK_EQ(take(m, 0, &ev), 1);
+  CHECK(mono() - t0 < 1.5);
   CHECK_EQ(take(m, 1, &ev), -PSW_ERR_INTERRUPTED);
   CHECK_EQ(ev.status, 0);
+  pthread_join(t, NULL);
   CHECK_EQ(finished(0), 1);
   CHECK_EQ(finished(1), 0);
+  psw__model_set_stop(m, NULL);
   double a = a_of(1), y = -1;
   CHECK_EQ(psw__model_eval(m, 1, &a, &y, &ev), 0);
   CHECK(ev.status == 1 && y == a);
