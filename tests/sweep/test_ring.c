@@ -235,12 +235,16 @@ int main(int argc, char **argv) {
   snprintf(spec_path, sizeof spec_path, "%s/ring.yaml", tmpdir);
   snprintf(log_path, sizeof log_path, "%s/evals", tmpdir);
   setenv("PSW_FAULT_LOG", log_path, 1);
-  /* The plugin's crashes are the test: a sanitized host dies of them. */
-  char asan[1024];
-  const char *was = getenv("ASAN_OPTIONS");
-  snprintf(asan, sizeof asan, "%s%shandle_segv=0:handle_abort=0",
-           was ? was : "", was && *was ? ":" : "");
-  setenv("ASAN_OPTIONS", asan, 1);
+  /* The plugin's crashes are the test: a sanitized host would report
+   * them and exit 66 instead of dying of the signal. */
+  static const char *const san[] = {"ASAN_OPTIONS", "TSAN_OPTIONS"};
+  for (int k = 0; k < 2; k++) {
+    char opts[1024];
+    const char *was = getenv(san[k]);
+    snprintf(opts, sizeof opts, "%s%shandle_segv=0:handle_abort=0",
+             was ? was : "", was && *was ? ":" : "");
+    setenv(san[k], opts, 1);
+  }
   psw__host_set_exe(argv[1]);
   run_case(CRASH, "PSW_FAULT", "segv:3", 0);
   run_case(HANG, "PSW_FAULT", "hang:2", 0.5);
