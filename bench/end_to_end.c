@@ -29,7 +29,7 @@
  *
  * Repetitions interleave A B C; the table gives median rates (samples/s)
  * and ratios. Targets (issue 7): A >= 10^5 samples/s, >= 10x C and >= 5x
- * the best B.
+ * the best B; issue 15, for the isolated default: >= 2x the best B.
  * --smoke: tiny sizes, one repetition (ctest bench.end_to_end; no timing is
  * checked). */
 #include <stdint.h>
@@ -269,12 +269,15 @@ int main(int argc, char **argv) {
     snprintf(what, sizeof what, "parsweep fork -j 2, %s", tag);
     printf("%-44s %12.0f %10s %8s %s\n", what, rate, "", ">=1e5/s",
            rate >= 1e5 ? "yes" : "NO");
-    printf("%-44s %12s %9.1fx %8s %s\n", "  vs Pool best", "", rate / rate_pool,
-           ">=5x", rate / rate_pool >= 5 ? "yes" : "NO");
+    /* Issue 15's target for the isolated default: 2x; issue 7's: 5x. */
+    double want = iso ? 2 : 5;
+    const char *wants = iso ? ">=2x" : ">=5x";
+    printf("%-44s %12s %9.2fx %8s %s\n", "  vs Pool best", "", rate / rate_pool,
+           wants, rate / rate_pool >= want ? "yes" : "NO");
     snprintf(what, sizeof what, "end to end (%s), samples/s / 10^5", tag);
     bu_summary("B6", what, rate / 1e5, ">=1x", rate >= 1e5);
     snprintf(what, sizeof what, "end to end (%s) vs Pool+h5py best", tag);
-    bu_summary("B6", what, rate / rate_pool, ">=5x", rate / rate_pool >= 5);
+    bu_summary("B6", what, rate / rate_pool, wants, rate / rate_pool >= want);
     if (use_mpi) {
       printf("%-44s %12s %9.1fx %8s %s\n", "  vs mpi4py.futures", "",
              rate / rate_mpi, ">=10x", rate / rate_mpi >= 10 ? "yes" : "NO");

@@ -30,6 +30,13 @@ static inline int psw__loop_run(psw_ctx_t *c, const struct psw_loop *L,
                      : L->task(c, i, L->arg);
 }
 
+/* Before the tasks of the chunk [b, e): opts.chunk, when set. */
+static inline void psw__loop_chunk(psw_ctx_t *c, const struct psw_loop *L,
+                                   uint64_t b, uint64_t e) {
+  if (L->opts.chunk && b < e)
+    L->opts.chunk(c, b, e, L->arg);
+}
+
 struct psw_backend {
   const char *name;           /* native name, SPEC §1 */
   const char *const *aliases; /* NULL-terminated, may be NULL */

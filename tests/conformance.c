@@ -941,6 +941,11 @@ typedef struct rec_state {
   int size;
   int64_t sink_fail_at; /* -1 = never */
   int sink_delay_us;
+  /* opts.chunk: the chunks announced to this worker (absolute indices,
+   * the caller's arg), and those that were not. */
+  uint64_t first;
+  int64_t chunk_cover;
+  int chunk_bad;
 } rec_state_t;
 
 static uint8_t rec_byte(uint64_t i, size_t j) {
@@ -1026,6 +1031,14 @@ static void rec_free(rec_state_t *st) {
   free(st->by_rank);
 }
 
+static void chunk_check(psw_ctx_t *ctx, uint64_t b, uint64_t e, void *arg) {
+  rec_state_t *st = arg;
+  if (st->ctx != ctx || b < st->first || e > st->n || b >= e)
+    st->chunk_bad++;
+  else
+    st->chunk_cover += (int64_t)(e - b);
+}
+
 /* psw_for_ex over first..n-1 (opts.first: a recursive sweep's later
  * round): every index once, tasks and sink see the same ones (the records
  * are made from the task's index and checked against the sink's). */
@@ -1044,6 +1057,8 @@ static int for_ex_range(psw_ctx_t *ctx, uint64_t first, uint64_t n,
   o.sink_arg = &st;
   o.min_chunk = min_chunk;
   o.first = first;
+  o.chunk = chunk_check;
+  st.first = first;
   int rc = psw_for_ex(ctx, n, task_rec, &st, &o);
   COLL_OK(rc, "psw_for_ex");
   CHECK_EQ(st.bad_task, 0);
@@ -1076,6 +1091,16 @@ static int for_ex_range(psw_ctx_t *ctx, uint64_t first, uint64_t n,
     COLL_OK(rc, "psw_allreduce");
     if (rc == 0)
       CHECK_EQ(total, (int64_t)(n - first));
+    /* opts.chunk: every chunk announced in absolute indices with the
+     * caller's arg, covering the loop; none on elastic, whose chunks can
+     * be cut and handed back. */
+    int announced =
+        strcmp(psw_backend_name(psw_ctx_manager(ctx)), "elastic") != 0;
+    CHECK_EQ(st.chunk_bad, 0);
+    rc = psw_allreduce(ctx, &st.chunk_cover, &total, 1, PSW_INT64, PSW_SUM);
+    COLL_OK(rc, "psw_allreduce");
+    if (rc == 0)
+      CHECK_EQ(total, announced ? (int64_t)(n - first) : 0);
   }
   rec_free(&st);
   return rc;

@@ -80,6 +80,14 @@ typedef struct psw_for_opts {
    * worker's n only bounds the indices it accepts: the head's n and first
    * decide what is handed out. */
   uint64_t first;
+  /* Optional: called on a worker before it runs the tasks of a chunk
+   * [begin, end), with the task's arg, so that the task can prepare the
+   * chunk's later indices at once (the sweep hands them to the model in
+   * one batch). The tasks still run one by one, in index order. The
+   * serial, threads, fork, mpi and hybrid backends call it; elastic does
+   * not (its chunks can be cut and handed back): a task must not depend
+   * on it. */
+  void (*chunk)(psw_ctx_t *ctx, uint64_t begin, uint64_t end, void *arg);
 } psw_for_opts_t;
 
 /* The bit of *psw_for_opts_t.stop that also cancels the tasks running. */

@@ -172,6 +172,7 @@ static int mpi_loop(psw_ctx_t *c, const struct psw_loop *L) {
   /* After a task error, one more request tells the dispatcher; its reply
    * is empty and ends the loop. */
   while (!(rc = psw__disp_next(d, err, 1, &b, &e)) && b < e && !err) {
+    psw__loop_chunk(c, L, b, e);
     for (uint64_t i = b; i < e && !rc; i++) {
       void *rec = local ? own : rs ? psw__disp_out_record(&st->out, i) : NULL;
       if (local)

@@ -78,6 +78,7 @@ static int serial_loop(psw_ctx_t *c, const struct psw_loop *L) {
   if (rs && !(rec = malloc(rs)))
     return PSW_ERR_NOMEM;
   int rc = 0;
+  psw__loop_chunk(c, L, 0, L->n); /* one chunk: every index */
   for (uint64_t i = 0; i < L->n && !rc; i++) {
     if (rs)
       memset(rec, 0, rs);

@@ -239,6 +239,7 @@ struct shifted {
   psw_sink_fn sink;
   void *sink_arg;
   uint64_t first;
+  void (*chunk)(psw_ctx_t *ctx, uint64_t begin, uint64_t end, void *arg);
 };
 
 static int shifted_task(psw_ctx_t *ctx, uint64_t i, void *record, void *arg) {
@@ -251,6 +252,12 @@ static int shifted_sink(uint64_t i, const void *record, void *arg) {
   return s->sink(i + s->first, record, s->sink_arg);
 }
 
+/* opts.chunk receives the loop's arg: ours here, the caller's for it. */
+static void shifted_chunk(psw_ctx_t *ctx, uint64_t b, uint64_t e, void *arg) {
+  const struct shifted *s = arg;
+  s->chunk(ctx, b + s->first, e + s->first, s->arg);
+}
+
 int psw_for_ex(psw_ctx_t *ctx, uint64_t n, psw_task_rec_fn task, void *arg,
                const psw_for_opts_t *opts) {
   if (!ctx || !task)
@@ -258,7 +265,8 @@ int psw_for_ex(psw_ctx_t *ctx, uint64_t n, psw_task_rec_fn task, void *arg,
   struct psw_loop L = {.n = n, .task_rec = task, .arg = arg};
   if (opts)
     L.opts = *opts;
-  struct shifted sh = {task, arg, L.opts.sink, L.opts.sink_arg, L.opts.first};
+  struct shifted sh = {task,         arg,         L.opts.sink, L.opts.sink_arg,
+                       L.opts.first, L.opts.chunk};
   if (L.opts.first > n)
     return PSW_ERR_INVAL;
   if (L.opts.first && strcmp(ctx->mgr->be->name, "elastic")) {
@@ -269,6 +277,8 @@ int psw_for_ex(psw_ctx_t *ctx, uint64_t n, psw_task_rec_fn task, void *arg,
       L.opts.sink = shifted_sink;
       L.opts.sink_arg = &sh;
     }
+    if (L.opts.chunk)
+      L.opts.chunk = shifted_chunk;
     L.opts.first = 0;
   }
   int host = L.opts.sink_per_node ? psw_is_node_writer(ctx) : ctx->rank == 0;

@@ -51,6 +51,7 @@ static int run_chunks(struct psw_shm_group *g, int rank, struct psw_shm_loop *S,
   uint64_t cap = 1;
   double t0 = psw__mono_now();
   while (src->take(src->arg, cap, &b, &e)) {
+    psw__loop_chunk(ctx, L, b, e);
     for (uint64_t i = b; i < e; i++) {
       void *rec = NULL;
       if (geo && !(rec = psw__ring_reserve(g, rank, geo, i)))

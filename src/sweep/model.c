@@ -118,6 +118,17 @@ void psw__model_set_cancel_fd(psw_model_inst_t *m, int fd) {
     m->cancel_fd = fd;
 }
 
+/* SPEC §3: a failed sample's outputs are all NaN, even those it did
+ * produce, so that results.h5 never mixes a failure with numbers. */
+static int nan_unless_ok(const psw_model_inst_t *m, int rc, double *outputs,
+                         const psw_eval_t *ev) {
+  if (rc != 0 || ev->status != PSW_ST_OK) {
+    for (size_t k = 0; k < m->spec->noutputs; k++)
+      outputs[k] = NAN;
+  }
+  return rc;
+}
+
 int psw__model_eval(psw_model_inst_t *m, uint64_t index, const double *params,
                     double *outputs, psw_eval_t *ev) {
   if (!m || !ev || (m->spec->noutputs > 0 && !outputs) ||
@@ -138,13 +149,44 @@ int psw__model_eval(psw_model_inst_t *m, uint64_t index, const double *params,
     rc = psw__srv_eval(m->srv, index, params, outputs, ev, m->cancel_fd);
   else
     rc = psw__plugin_eval(m->plugin, index, params, outputs, ev);
-  /* SPEC §3: a failed sample's outputs are all NaN, even those it did
-   * produce, so that results.h5 never mixes a failure with numbers. */
-  if (rc != 0 || ev->status != PSW_ST_OK) {
-    for (size_t k = 0; k < nout; k++)
-      outputs[k] = NAN;
-  }
-  return rc;
+  return nan_unless_ok(m, rc, outputs, ev);
+}
+
+size_t psw__model_batch_cap(const psw_model_inst_t *m) {
+  return m && m->host ? psw__host_batch_cap(m->host) : 0;
+}
+
+double *psw__model_batch_slot(psw_model_inst_t *m, size_t k, uint64_t index) {
+  return psw__host_batch_slot(m->host, k, index);
+}
+
+int psw__model_batch_start(psw_model_inst_t *m, size_t count, int retries) {
+  return psw__host_batch_start(m->host, count, retries);
+}
+
+int psw__model_batch_next(const psw_model_inst_t *m, uint64_t index) {
+  return m && m->host && psw__host_batch_next(m->host, index);
+}
+
+void psw__model_set_stop(psw_model_inst_t *m, const _Atomic int *stop) {
+  if (m && m->host)
+    psw__host_set_stop(m->host, stop);
+}
+
+void psw__model_batch_halt(psw_model_inst_t *m) {
+  if (m && m->host)
+    psw__host_batch_halt(m->host);
+}
+
+int psw__model_batch_take(psw_model_inst_t *m, uint64_t index, double *params,
+                          double *outputs, psw_eval_t *ev, int *attempts) {
+  *ev = (psw_eval_t){.status = PSW_ST_NOT_RUN};
+  *attempts = 1;
+  for (size_t k = 0; k < m->spec->noutputs; k++)
+    outputs[k] = NAN;
+  int rc = psw__host_batch_take(m->host, index, params, outputs, ev, attempts,
+                                m->cancel_fd);
+  return nan_unless_ok(m, rc, outputs, ev);
 }
 
 void psw__model_close(psw_model_inst_t *m) {

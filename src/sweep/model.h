@@ -9,6 +9,7 @@
 #define PSW_SWEEP_MODEL_H
 
 #include <locale.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,38 @@ int psw__model_eval(psw_model_inst_t *m, uint64_t index, const double *params,
 int psw__model_open_ex(const psw_spec_t *spec, int worker, int rank,
                        int cancel_fd, psw_model_inst_t **out, char *err,
                        size_t errlen);
+
+/* Batches: several samples handed to the model at once, evaluated in
+ * order and taken one by one, so that an isolated plugin costs one
+ * wake-up per batch instead of a round trip per sample (model_ring.h).
+ * Only the isolated plugin kind has them; for the others batch_cap is 0
+ * and samples go through psw__model_eval.
+ *
+ * psw__model_batch_slot(m, k, index) gives sample k of the next batch
+ * (k < cap) and returns where its params go; k == 0 begins that batch (a
+ * batch not wholly taken is dropped). psw__model_batch_start hands over
+ * slots 0..count-1; a FAILED sample gets up to `retries` more attempts in
+ * the host. psw__model_batch_next says whether `index` is the batch's next
+ * sample to take; psw__model_batch_take waits for it and returns as
+ * psw__model_eval does for it, with its params copied out of its slot
+ * (params may be NULL) and *attempts the attempts it took (a
+ * crash or timeout ends the batch: the caller retries that sample with
+ * psw__model_eval if it wishes and hands the rest over again). It
+ * honours the timeout per sample and the cancel fd.
+ * psw__model_batch_halt: a stop; the host starts no further sample of the
+ * batch, and taking one it did not start returns PSW_ERR_INTERRUPTED
+ * (status not run). */
+size_t psw__model_batch_cap(const psw_model_inst_t *m);
+double *psw__model_batch_slot(psw_model_inst_t *m, size_t k, uint64_t index);
+int psw__model_batch_start(psw_model_inst_t *m, size_t count, int retries);
+int psw__model_batch_next(const psw_model_inst_t *m, uint64_t index);
+int psw__model_batch_take(psw_model_inst_t *m, uint64_t index, double *params,
+                          double *outputs, psw_eval_t *ev, int *attempts);
+void psw__model_batch_halt(psw_model_inst_t *m);
+/* The run's stop flag (borrowed; NULL: none): once it is set, a batch
+ * being waited for is halted as by psw__model_batch_halt, within
+ * 0.1 s even while the worker sleeps until the batch's end. */
+void psw__model_set_stop(psw_model_inst_t *m, const _Atomic int *stop);
 
 /* Run the plugin's fini, end a server, and free. Accepts NULL. */
 void psw__model_close(psw_model_inst_t *m);
@@ -136,6 +169,17 @@ int psw__host_open(const psw_spec_t *spec, int worker, int rank,
 int psw__host_eval(psw_host_t *h, uint64_t index, const double *params,
                    double *outputs, psw_eval_t *ev, int cancel_fd);
 void psw__host_close(psw_host_t *h);
+/* Batches through the shared ring (model_ring.h); see the psw__model_batch
+ * functions. */
+size_t psw__host_batch_cap(const psw_host_t *h);
+double *psw__host_batch_slot(psw_host_t *h, size_t k, uint64_t index);
+int psw__host_batch_start(psw_host_t *h, size_t count, int retries);
+int psw__host_batch_next(const psw_host_t *h, uint64_t index);
+void psw__host_batch_halt(psw_host_t *h);
+void psw__host_set_stop(psw_host_t *h, const _Atomic int *stop);
+int psw__host_batch_take(psw_host_t *h, uint64_t index, double *params,
+                         double *outputs, psw_eval_t *ev, int *attempts,
+                         int cancel_fd);
 /* The host's main: argv = {"__plugin-host", SPEC, WORKER, RANK}. */
 int psw__host_main(int argc, char **argv);
 
@@ -145,6 +189,12 @@ int psw__plugin_open(const psw_spec_t *spec, int worker, int rank,
                      psw_plugin_t **out, char *err, size_t errlen);
 int psw__plugin_eval(psw_plugin_t *p, uint64_t index, const double *params,
                      double *outputs, psw_eval_t *ev);
+/* psw__plugin_eval timed from *t, the monotonic time the caller read just
+ * before; *t becomes the time it ended. A host evaluating samples back to
+ * back reads the clock once per sample (a vDSO call costs as much as a
+ * trivial model). */
+int psw__plugin_eval_from(psw_plugin_t *p, uint64_t index, const double *params,
+                          double *outputs, psw_eval_t *ev, double *t);
 void psw__plugin_close(psw_plugin_t *p);
 
 /* printf into err[errlen] (NULL or 0 allowed); returns code. */

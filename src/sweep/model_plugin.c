@@ -141,9 +141,16 @@ fail:
 
 int psw__plugin_eval(psw_plugin_t *p, uint64_t index, const double *params,
                      double *outputs, psw_eval_t *ev) {
-  double t0 = psw__mono_now();
+  double t = psw__mono_now();
+  return psw__plugin_eval_from(p, index, params, outputs, ev, &t);
+}
+
+int psw__plugin_eval_from(psw_plugin_t *p, uint64_t index, const double *params,
+                          double *outputs, psw_eval_t *ev, double *t) {
+  double t0 = *t;
   int rc = p->m->eval(p->state, index, params, outputs);
-  ev->elapsed = psw__mono_now() - t0;
+  *t = psw__mono_now();
+  ev->elapsed = *t - t0;
   ev->exit_code = rc;
   if (rc != 0) {
     ev->status = PSW_ST_FAILED;

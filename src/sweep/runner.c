@@ -105,6 +105,8 @@ struct worker {
   psw_design_t *design;
   psw_model_inst_t *model;
   int rank, node;
+  size_t batch_cap;   /* the model takes batches of this many (0: none) */
+  uint64_t chunk_end; /* the end of the chunk this worker runs */
 };
 
 /* The signal handler's view of the running sweep (set only while one
@@ -164,6 +166,31 @@ static int stopping(const struct run *run) {
   return atomic_load_explicit(&run->sh->stop, memory_order_relaxed);
 }
 
+/* The worker's next chunk: its tasks hand the model batches from it. */
+static void on_chunk(psw_ctx_t *ctx, uint64_t begin, uint64_t end, void *arg) {
+  (void)ctx;
+  (void)begin;
+  struct worker *w = arg;
+  w->chunk_end = end;
+}
+
+/* Hand the model the samples from i to the chunk's end that are not
+ * recorded, up to a batch, when there are two or more: one wake-up of
+ * its host for all of them (model_ring.h). */
+static int hand_batch(struct worker *w, uint64_t i) {
+  size_t n = 0;
+  for (uint64_t j = i; j < w->chunk_end && n < w->batch_cap; j++) {
+    if (recorded(w->run->done, j))
+      continue;
+    int rc =
+        psw__design_sample(w->design, j, psw__model_batch_slot(w->model, n, j));
+    if (rc)
+      return rc;
+    n++;
+  }
+  return n > 1 ? psw__model_batch_start(w->model, n, w->run->spec->retries) : 0;
+}
+
 static int task(psw_ctx_t *ctx, uint64_t i, void *record, void *arg) {
   (void)ctx;
   struct worker *w = arg;
@@ -173,15 +200,37 @@ static int task(psw_ctx_t *ctx, uint64_t i, void *record, void *arg) {
     h->skipped = 1;
     return 0;
   }
-  if (atomic_load_explicit(&w->run->sh->stop, memory_order_relaxed))
-    return PSW_ERR_INTERRUPTED;
+  int batched = psw__model_batch_next(w->model, i);
+  if (atomic_load_explicit(&w->run->sh->stop, memory_order_relaxed)) {
+    /* Handed over in a batch: what the host has finished, or runs now,
+     * is recorded; it starts nothing more. */
+    if (!batched)
+      return PSW_ERR_INTERRUPTED;
+    psw__model_batch_halt(w->model);
+  }
   double *params = REC_VALUES(h), *outputs = params + spec->nparams;
-  int rc = psw__design_sample(w->design, i, params);
-  if (rc)
+  int rc = 0;
+  if (!batched && w->batch_cap > 1 && i + 1 < w->chunk_end) {
+    if ((rc = hand_batch(w, i)))
+      return rc;
+    batched = psw__model_batch_next(w->model, i);
+  }
+  /* A batch's sample has its parameters in its slot (taken with it). */
+  if (!batched && (rc = psw__design_sample(w->design, i, params)))
     return rc;
   psw_eval_t ev = {0};
   double elapsed = 0;
-  for (int attempt = 0; attempt <= spec->retries; attempt++) {
+  int attempt = 0;
+  if (batched) {
+    /* The host made the attempts of a FAILED sample itself; after a crash
+     * or a timeout the ones left are made here, one by one. */
+    rc = psw__model_batch_take(w->model, i, params, outputs, &ev, &attempt);
+    if (rc)
+      return rc;
+    elapsed = ev.elapsed;
+  }
+  for (; attempt <= spec->retries && !(attempt && ev.status == PSW_ST_OK);
+       attempt++) {
     if ((rc = psw__model_eval(w->model, i, params, outputs, &ev))) {
       /* A server that cannot be restarted says why, naming the command. */
       const char *why = psw__model_error(w->model);
@@ -190,8 +239,6 @@ static int task(psw_ctx_t *ctx, uint64_t i, void *record, void *arg) {
       return rc;
     }
     elapsed += ev.elapsed;
-    if (ev.status == PSW_ST_OK)
-      break;
   }
   h->elapsed = elapsed;
   h->exit_code = ev.exit_code;
@@ -637,6 +684,8 @@ static int region(psw_ctx_t *ctx, void *arg) {
       goto out;
     }
     psw__model_set_cancel_fd(w.model, run->cancel_rfd);
+    w.batch_cap = psw__model_batch_cap(w.model);
+    psw__model_set_stop(w.model, &run->sh->stop);
   }
   r.per_node = psw__io_per_node(ctx);
   int writer = r.per_node ? psw_is_node_writer(ctx) : psw_is_root(ctx);
@@ -660,6 +709,7 @@ static int region(psw_ctx_t *ctx, void *arg) {
   fo.stop = (const int *)&run->sh->stop;
   fo.cancel = cancel_hook;
   fo.first = run->lo;
+  fo.chunk = on_chunk;
   int loop_rc = psw_for_ex(ctx, run->hi, task, &w, &fo);
   if (writer)
     rc = root_end(ctx, &r, loop_rc, &st);

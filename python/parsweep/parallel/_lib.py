@@ -118,6 +118,7 @@ class ForOpts(ctypes.Structure):
         ("cancel", ctypes.c_void_p),
         ("cancel_arg", ctypes.c_void_p),
         ("first", ctypes.c_uint64),
+        ("chunk", ctypes.c_void_p),
         ("_spare", ctypes.c_char * 256),
     ]
 
