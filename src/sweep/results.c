@@ -387,7 +387,7 @@ int psw__results_create(const char *path, const psw_spec_t *spec,
   hid_t fapl;
   int rc;
   psw__h5_quiet_begin(&q);
-  fapl = psw__h5_fapl_create();
+  fapl = psw__h5_fapl();
   psw__h5_quiet_end(&q);
   if (fapl < 0) {
     psw__results_errf(err, errlen, "%s: cannot make HDF5 properties",

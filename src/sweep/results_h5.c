@@ -86,21 +86,6 @@ hid_t psw__h5_fapl(void) {
   return fapl;
 }
 
-hid_t psw__h5_fapl_create(void) {
-  hid_t fapl = psw__h5_fapl();
-  /* The HDF5 1.10 file format (superblock 3, object headers 2): a chunked
-   * column of fixed size is indexed by a fixed array, whose entries HDF5
-   * writes in place, instead of the 1.8 format's version-1 B-tree, whose
-   * nodes accumulate in the metadata cache as chunks are written (peak
-   * memory growing with N, B8). Readable by HDF5 1.10.0 and later only. */
-  if (fapl >= 0 &&
-      H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110) < 0) {
-    H5Pclose(fapl);
-    return H5I_INVALID_HID;
-  }
-  return fapl;
-}
-
 hid_t psw__h5_bool_type(void) {
   hid_t t = H5Tenum_create(H5T_NATIVE_UINT8);
   uint8_t f = 0, tr = 1;

@@ -34,10 +34,6 @@ void psw__h5_quiet_end(const psw_h5_quiet_t *q);
  * then refuse to open or create any file). */
 hid_t psw__h5_fapl(void);
 
-/* psw__h5_fapl for creating results files: the HDF5 1.10 file format
- * (docs/results-format.md says which versions read it). */
-hid_t psw__h5_fapl_create(void);
-
 /* Format "<fmt...>: <innermost HDF5 error>" into err (one line, no
  * newline) and clear the HDF5 error stack. When the stack is empty only
  * the formatted part is written. */
