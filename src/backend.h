@@ -37,6 +37,9 @@ static inline void psw__loop_chunk(psw_ctx_t *c, const struct psw_loop *L,
     L->opts.chunk(c, b, e, L->arg);
 }
 
+/* A backend's optional slot declines: the caller takes the general path. */
+#define PSW__NOT_HANDLED 1
+
 struct psw_backend {
   const char *name;           /* native name, SPEC §1 */
   const char *const *aliases; /* NULL-terminated, may be NULL */
@@ -66,6 +69,11 @@ struct psw_backend {
   int (*gatherv)(psw_ctx_t *c, const void *sendbuf, size_t sendbytes,
                  void *recvbuf, const size_t *counts, const size_t *displs,
                  int root);
+  /* Optional (NULL: gatherv is used): a gather of nbytes from every worker
+   * (the same on all), packed in rank order; root < 0: allgather. Returns
+   * PSW__NOT_HANDLED, on every worker alike, to leave it to gatherv. */
+  int (*gather)(psw_ctx_t *c, const void *sendbuf, size_t nbytes, void *recvbuf,
+                int root);
   /* root < 0: allreduce. sendbuf may equal recvbuf. */
   int (*reduce)(psw_ctx_t *c, const void *sendbuf, void *recvbuf, size_t count,
                 psw_type_t type, psw_op_t op, int root);

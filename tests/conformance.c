@@ -753,6 +753,32 @@ static int case_reps(psw_ctx_t *ctx, void *arg) {
   END();
 }
 
+/* Small messages with the writers running ahead of a late reader for more
+ * operations in a row than a worker has mailboxes (shm: 16), so that a
+ * writer must wait for the reader before it reuses one; then one writer
+ * ahead of late readers, with slot-path operations in between. */
+static int case_ahead(psw_ctx_t *ctx, void *arg) {
+  (void)arg;
+  BEGIN(ctx);
+  int rank = psw_rank(ctx), last = psw_size(ctx) - 1;
+  uint64_t seed = 5000000;
+  for (int rep = 0; rep < 40; rep++) {
+    if (rank == 0)
+      usleep(200); /* the only reader of these */
+    RUN(t_reduce(ctx, PSW_INT64, PSW_SUM, 1, 0, seed++, 0));
+    RUN(t_gather(ctx, PSW_DOUBLE, 2, 0, seed++, 0));
+  }
+  for (int rep = 0; rep < 40; rep++) {
+    if (rank != last)
+      usleep(200); /* readers late for the root's bcasts */
+    RUN(t_bcast(ctx, PSW_INT64, 2, last, seed++, 0));
+    RUN(t_reduce(ctx, PSW_DOUBLE, PSW_MAX, 3, -1, seed++, rep & 1));
+    if (rep % 10 == 9)
+      RUN(t_scatter(ctx, PSW_INT32, 3, last, seed++));
+  }
+  END();
+}
+
 /* --- psw_for ------------------------------------------------------------- */
 
 typedef struct for_state {
@@ -1324,6 +1350,7 @@ static const test_case_t CASES[] = {
     {"reduce", case_reduce, 0},
     {"big", case_big, 0},
     {"reps", case_reps, 0},
+    {"ahead", case_ahead, 0},
     {"for", case_for, 0},
     {"for_ex", case_for_ex, 0},
     {"invalid", case_invalid, 0},

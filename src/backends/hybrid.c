@@ -293,6 +293,7 @@ const struct psw_backend psw__backend_hybrid = {
     .bcast = psw__hyb_bcast,
     .scatterv = psw__hyb_scatterv,
     .gatherv = psw__hyb_gatherv,
+    .gather = psw__hyb_gather,
     .reduce = psw__hyb_reduce,
     .loop = psw__hyb_loop,
     .node_writer = hyb_node_writer,

@@ -9,7 +9,7 @@ void psw__pool_abort(psw_ctx_t *c, int err) {
 }
 
 int psw__pool_barrier(psw_ctx_t *c) {
-  return psw__shm_barrier(c->grp);
+  return psw__shm_barrier(c->grp, c->local_rank);
 }
 
 int psw__pool_bcast(psw_ctx_t *c, void *buf, size_t nbytes, int root) {
@@ -28,6 +28,14 @@ int psw__pool_gatherv(psw_ctx_t *c, const void *sendbuf, size_t sendbytes,
                       int root) {
   return psw__shm_gatherv(c->grp, c->local_rank, &c->step, sendbuf, sendbytes,
                           recvbuf, counts, displs, root);
+}
+
+int psw__pool_gather(psw_ctx_t *c, const void *sendbuf, size_t nbytes,
+                     void *recvbuf, int root) {
+  if (nbytes == 0 || nbytes > PSW_SHM_SMALL)
+    return PSW__NOT_HANDLED;
+  return psw__shm_gather_small(c->grp, c->local_rank, &c->step, sendbuf, nbytes,
+                               recvbuf, root);
 }
 
 int psw__pool_reduce(psw_ctx_t *c, const void *sendbuf, void *recvbuf,

@@ -15,6 +15,8 @@ int psw__pool_scatterv(psw_ctx_t *c, const void *sendbuf, const size_t *counts,
 int psw__pool_gatherv(psw_ctx_t *c, const void *sendbuf, size_t sendbytes,
                       void *recvbuf, const size_t *counts, const size_t *displs,
                       int root);
+int psw__pool_gather(psw_ctx_t *c, const void *sendbuf, size_t nbytes,
+                     void *recvbuf, int root);
 int psw__pool_reduce(psw_ctx_t *c, const void *sendbuf, void *recvbuf,
                      size_t count, psw_type_t type, psw_op_t op, int root);
 int psw__pool_loop(psw_ctx_t *c, const struct psw_loop *L);
@@ -28,7 +30,7 @@ size_t psw__pool_slot_bytes(const psw_manager_t *m);
 #define PSW_POOL_COLLECTIVES                                                   \
   .abort = psw__pool_abort, .barrier = psw__pool_barrier,                      \
   .bcast = psw__pool_bcast, .scatterv = psw__pool_scatterv,                    \
-  .gatherv = psw__pool_gatherv, .reduce = psw__pool_reduce,                    \
-  .loop = psw__pool_loop
+  .gatherv = psw__pool_gatherv, .gather = psw__pool_gather,                    \
+  .reduce = psw__pool_reduce, .loop = psw__pool_loop
 
 #endif /* PSW_BACKENDS_POOL_H */

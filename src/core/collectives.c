@@ -167,7 +167,16 @@ int psw_gatherv(psw_ctx_t *ctx, const void *sendbuf, size_t sendcount,
 static int gather_equal(psw_ctx_t *ctx, const void *sendbuf, size_t count,
                         void *recvbuf, psw_type_t type, int root) {
   struct vecs v;
-  int rc = vecs_get(&v, ctx->size);
+  size_t nbytes;
+  int rc;
+  /* The sizes are the same everywhere, so every worker makes the same
+   * choice: the backend's own small-message gather if it has one. */
+  if (ctx->mgr->be->gather && psw_type_size(type) &&
+      !to_bytes(count, type, &nbytes) &&
+      (rc = ctx->mgr->be->gather(ctx, sendbuf, nbytes, recvbuf, root)) !=
+          PSW__NOT_HANDLED)
+    return rc;
+  rc = vecs_get(&v, ctx->size);
   if (rc)
     return rc;
   for (int r = 0; r < ctx->size; r++) {

@@ -46,12 +46,12 @@ int psw__hybrid_node_of(const struct psw_hybrid *h, int r) {
 
 int psw__hyb_barrier(psw_ctx_t *c) {
   struct psw_hybrid *h = H(c);
-  int rc = psw__shm_barrier(c->grp);
+  int rc = psw__shm_barrier(c->grp, c->local_rank);
   if (rc || h->num_nodes == 1)
     return rc;
   if (c->local_rank == 0 && (rc = lead(c, psw__mpic_barrier(h->leaders))))
     return rc;
-  return psw__shm_barrier(c->grp);
+  return psw__shm_barrier(c->grp, c->local_rank);
 }
 
 int psw__hyb_bcast(psw_ctx_t *c, void *buf, size_t nbytes, int root) {
@@ -141,6 +141,16 @@ static void unpack(const struct psw_hybrid *h, const char *all, void *recvbuf,
     psw__copy((char *)recvbuf + displs[r], all + off, counts[r]);
     off += counts[r];
   }
+}
+
+int psw__hyb_gather(psw_ctx_t *c, const void *sendbuf, size_t nbytes,
+                    void *recvbuf, int root) {
+  /* One node: the node's collective (local rank = global rank). Across
+   * nodes the general gatherv, whose node stage packs for the leaders. */
+  if (H(c)->num_nodes != 1 || nbytes == 0 || nbytes > PSW_SHM_SMALL)
+    return PSW__NOT_HANDLED;
+  return psw__shm_gather_small(c->grp, c->local_rank, &c->step, sendbuf, nbytes,
+                               recvbuf, root);
 }
 
 int psw__hyb_gatherv(psw_ctx_t *c, const void *sendbuf, size_t sendbytes,

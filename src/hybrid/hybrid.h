@@ -48,6 +48,9 @@ int psw__hyb_scatterv(psw_ctx_t *c, const void *sendbuf, const size_t *counts,
 int psw__hyb_gatherv(psw_ctx_t *c, const void *sendbuf, size_t sendbytes,
                      void *recvbuf, const size_t *counts, const size_t *displs,
                      int root);
+/* A one-node gather of equal small sizes (PSW__NOT_HANDLED otherwise). */
+int psw__hyb_gather(psw_ctx_t *c, const void *sendbuf, size_t nbytes,
+                    void *recvbuf, int root);
 int psw__hyb_reduce(psw_ctx_t *c, const void *sendbuf, void *recvbuf,
                     size_t count, psw_type_t type, psw_op_t op, int root);
 

@@ -204,7 +204,7 @@ int psw__hyb_loop(psw_ctx_t *c, const struct psw_loop *L) {
     atomic_store(&q->lock, 0);
   }
   /* Everyone sees the empty queue before anyone takes from it. */
-  if ((rc = psw__shm_barrier(g)))
+  if ((rc = psw__shm_barrier(g, lr)))
     return rc;
   if (lr == 0) {
     rc = psw__disp_out_begin(&h->out, &h->disp, L->opts.record_size);
@@ -248,7 +248,7 @@ int psw__hyb_loop(psw_ctx_t *c, const struct psw_loop *L) {
       psw__shm_abort(g, rc);
     }
   }
-  int brc = psw__shm_barrier(g);
+  int brc = psw__shm_barrier(g, lr);
   if (rc || brc)
     return rc ? rc : brc;
   if ((rc = psw__shm_bcast(g, lr, &c->step, &err, sizeof err, 0)))

@@ -17,13 +17,15 @@ static size_t part(size_t total, size_t off, size_t slot) {
 
 int psw__shm_bcast(struct psw_shm_group *g, int rank, uint64_t *step, void *buf,
                    size_t nbytes, int root) {
+  if (nbytes > 0 && nbytes <= PSW_SHM_SMALL)
+    return psw__shm_bcast_small(g, rank, step, buf, nbytes, root);
   size_t slot = g->slot_bytes;
   for (size_t off = 0; off < nbytes; off += slot) {
     size_t len = part(nbytes, off, slot);
     struct psw_shm_slot *s = psw__shm_slot(g, (int)((*step)++ & 1), root);
     if (rank == root)
       psw__copy(s->data, (char *)buf + off, len);
-    int rc = psw__shm_barrier(g);
+    int rc = psw__shm_barrier(g, rank);
     if (rc)
       return rc;
     if (rank != root)
@@ -58,7 +60,7 @@ int psw__shm_scatterv(struct psw_shm_group *g, int rank, uint64_t *step,
                 (const char *)sendbuf + displs[root] + off,
                 part(min_sz(counts[root], recvbytes), off, slot));
     }
-    int rc = psw__shm_barrier(g);
+    int rc = psw__shm_barrier(g, rank);
     if (rc)
       return rc;
     if (rank != root) {
@@ -86,7 +88,7 @@ int psw__shm_gatherv(struct psw_shm_group *g, int rank, uint64_t *step,
       psw__copy(mine->data, (const char *)sendbuf + off, len);
     mine->len = len;
     mine->more = sendbytes > off + slot;
-    int rc = psw__shm_barrier(g);
+    int rc = psw__shm_barrier(g, rank);
     if (rc)
       return rc;
     /* Every worker reads every header, so all agree on whether another
@@ -111,6 +113,9 @@ int psw__shm_reduce(struct psw_shm_group *g, int rank, uint64_t *step,
                     const void *sendbuf, void *recvbuf, size_t count,
                     psw_type_t type, psw_op_t op, int root) {
   size_t esz = psw_type_size(type);
+  if (count > 0 && count <= PSW_SHM_SMALL / esz)
+    return psw__shm_reduce_small(g, rank, step, sendbuf, recvbuf, count, type,
+                                 op, root);
   size_t per = g->slot_bytes / esz;
   int receiver = root < 0 || rank == root;
   for (size_t off = 0; off < count; off += per) {
@@ -119,7 +124,7 @@ int psw__shm_reduce(struct psw_shm_group *g, int rank, uint64_t *step,
     struct psw_shm_slot *mine = psw__shm_slot(g, b, rank);
     /* Copy in before anything is written to recvbuf: in-place safe. */
     psw__copy(mine->data, (const char *)sendbuf + off * esz, c * esz);
-    int rc = psw__shm_barrier(g);
+    int rc = psw__shm_barrier(g, rank);
     if (rc)
       return rc;
     if (!receiver)

@@ -41,6 +41,21 @@ int psw__shm_reduce(struct psw_shm_group *g, int rank, uint64_t *step,
                     const void *sendbuf, void *recvbuf, size_t count,
                     psw_type_t type, psw_op_t op, int root);
 
+/* Small messages (at most PSW_SHM_SMALL bytes per worker) through the
+ * workers' mailboxes, synchronising only the workers that exchange data
+ * (shm/small.c). psw__shm_bcast and psw__shm_reduce take this path by
+ * themselves; a gather of equal sizes (the sizes of a gatherv may differ
+ * between workers, which could not agree on the path) calls
+ * psw__shm_gather_small itself. root < 0: to every worker. */
+int psw__shm_bcast_small(struct psw_shm_group *g, int rank, uint64_t *step,
+                         void *buf, size_t nbytes, int root);
+int psw__shm_reduce_small(struct psw_shm_group *g, int rank, uint64_t *step,
+                          const void *sendbuf, void *recvbuf, size_t count,
+                          psw_type_t type, psw_op_t op, int root);
+int psw__shm_gather_small(struct psw_shm_group *g, int rank, uint64_t *step,
+                          const void *sendbuf, size_t nbytes, void *recvbuf,
+                          int root);
+
 /* Where a loop's chunks come from: the group's shared counter (pool
  * backends), or hybrid's node queue fed by the dispatcher. take gives at
  * most `cap` indices (the worker's pace: psw__chunk_cap) and returns 0

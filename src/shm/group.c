@@ -1,4 +1,4 @@
-/* parsweep — shared-memory group: layout, barrier, abort. */
+/* parsweep — shared-memory group: layout, flags and waits, barrier, abort. */
 #include "shm/group.h"
 
 #include <errno.h>
@@ -79,11 +79,17 @@ struct psw_shm_slot *psw__shm_slot(struct psw_shm_group *g, int b, int w) {
                                      g->stride);
 }
 
+/* Wake every sleeper: bump the word first so that one about to sleep on
+ * the old value does not. */
+static void wake_all(struct psw_shm_group *g) {
+  atomic_fetch_add(&g->gen, 1);
+  psw__futex_wake_all(&g->gen);
+}
+
 void psw__shm_abort(struct psw_shm_group *g, int err) {
   int32_t zero = 0;
   atomic_compare_exchange_strong(&g->abort, &zero, err);
-  /* Waking `gen` reaches every waiter: all waits of the group are on it. */
-  psw__futex_wake_all(&g->gen);
+  wake_all(g); /* every wait of the group sleeps on `gen` */
 }
 
 void psw__shm_depart(struct psw_shm_group *g, int rank, int rc) {
@@ -97,66 +103,85 @@ void psw__shm_depart(struct psw_shm_group *g, int rank, int rc) {
   else if (rc != 0)
     psw__shm_abort(g, PSW_ERR_ABORTED);
   atomic_fetch_add(&g->departed, 1);
-  psw__futex_wake_all(&g->gen);
+  wake_all(g);
 }
 
-/* The slow path of a wait: why can gen never move on? */
-static int wait_failed(struct psw_shm_group *g, uint32_t old) {
-  int32_t err = atomic_load(&g->abort);
-  if (err)
-    return err;
-  if (atomic_load(&g->departed)) {
-    /* The departing worker released every barrier it took part in before
-     * it departed; re-check so that such a release is not mistaken. */
-    if (atomic_load(&g->gen) != old)
-      return 0;
-    return PSW_ERR_MISMATCH;
+void psw__shm_signal(struct psw_shm_group *g, _Atomic uint64_t *flag,
+                     uint64_t v) {
+  /* seq_cst store, then load: pairs with the waiter's increment of
+   * sleepers then re-check, so one of the two sees the other. */
+  atomic_store(flag, v);
+  if (atomic_load(&g->sleepers))
+    wake_all(g);
+}
+
+static int reached(_Atomic uint64_t *flag, uint64_t target) {
+  return atomic_load_explicit(flag, memory_order_acquire) >= target;
+}
+
+/* Can the flag still be set? Only while the worker that sets it (who >= 0),
+ * or for a barrier every worker that has not entered it, is still in the
+ * region. A departed worker set its flags before it departed, so re-check
+ * after seeing the departure. */
+static int cannot_come(struct psw_shm_group *g, _Atomic uint64_t *flag,
+                       uint64_t target, int who) {
+  for (int w = who < 0 ? 0 : who; w < (who < 0 ? g->n : who + 1); w++) {
+    struct psw_shm_worker *x = psw__shm_worker(g, w);
+    if (atomic_load(&x->state) == PSW_W_DONE && !reached(flag, target) &&
+        (who >= 0 || atomic_load(&x->bar_epoch) < target))
+      return 1;
   }
-  return 1; /* keep waiting */
+  return 0;
 }
 
-static int wait_gen(struct psw_shm_group *g, uint32_t old) {
+int psw__shm_wait(struct psw_shm_group *g, _Atomic uint64_t *flag,
+                  uint64_t target, int who) {
   for (int i = 0; i < g->spin; i++) {
-    if (atomic_load_explicit(&g->gen, memory_order_acquire) != old)
+    if (reached(flag, target))
       return 0;
     psw__cpu_relax();
   }
   for (int i = 0; i < PSW_SHM_YIELDS; i++) {
-    if (atomic_load_explicit(&g->gen, memory_order_acquire) != old)
+    if (reached(flag, target))
       return 0;
     sched_yield();
   }
   for (;;) {
-    if (atomic_load_explicit(&g->gen, memory_order_acquire) != old)
+    uint32_t gen = atomic_load(&g->gen);
+    if (reached(flag, target))
       return 0;
-    int rc = wait_failed(g, old);
-    if (rc <= 0)
-      return rc;
-    /* seq_cst increment then re-check: pairs with the releaser's store of
-     * gen then load of sleepers, so one of the two sees the other. */
+    int32_t err = atomic_load(&g->abort);
+    if (err)
+      return err;
+    if (atomic_load(&g->departed) && cannot_come(g, flag, target, who))
+      return PSW_ERR_MISMATCH;
     atomic_fetch_add(&g->sleepers, 1);
-    if (atomic_load(&g->gen) == old)
-      psw__futex_wait(&g->gen, old, PSW_SHM_SLEEP_NS);
+    if (atomic_load(flag) < target)
+      psw__futex_wait(&g->gen, gen, PSW_SHM_SLEEP_NS);
     atomic_fetch_sub(&g->sleepers, 1);
   }
 }
 
-int psw__shm_barrier(struct psw_shm_group *g) {
+int psw__shm_barrier(struct psw_shm_group *g, int rank) {
   int32_t err = atomic_load_explicit(&g->abort, memory_order_relaxed);
   if (err)
     return err;
-  uint32_t old = atomic_load_explicit(&g->gen, memory_order_acquire);
-  if (atomic_fetch_add_explicit(&g->arrived, 1, memory_order_acq_rel) ==
-      (uint32_t)g->n - 1) {
-    /* Last to arrive: nobody can arrive at the next barrier before gen
-     * moves, so resetting the count first is safe. */
-    atomic_store_explicit(&g->arrived, 0, memory_order_relaxed);
-    atomic_store(&g->gen, old + 1);
-    if (atomic_load(&g->sleepers))
-      psw__futex_wake_all(&g->gen);
-    return 0;
+  struct psw_shm_worker *me = psw__shm_worker(g, rank);
+  uint64_t e = atomic_load_explicit(&me->bar_epoch, memory_order_relaxed) + 1;
+  atomic_store(&me->bar_epoch, e);
+  /* Round k: tell worker rank + 2^k, wait for rank - 2^k. After
+   * ceil(log2 n) rounds every worker has heard, directly or not, from all
+   * the others. Epochs only grow, so a partner already at the next barrier
+   * (it can be at most one ahead) satisfies the >= test too. */
+  int k = 0;
+  for (int64_t d = 1; d < g->n; d <<= 1, k++) {
+    int to = (int)((rank + d) % g->n);
+    psw__shm_signal(g, &psw__shm_worker(g, to)->bar_in[k], e);
+    int rc = psw__shm_wait(g, &me->bar_in[k], e, -1);
+    if (rc)
+      return rc;
   }
-  return wait_gen(g, old);
+  return 0;
 }
 
 int psw__shm_region_result(struct psw_shm_group *g) {

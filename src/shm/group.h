@@ -6,9 +6,12 @@
  * segment attached by separately launched ranks (hybrid's node stage): the
  * algorithms only see the block and a local rank.
  *
- * Waiting is spin-then-block: a bounded spin, a few sched_yield()s, then a
- * futex sleep with a timeout so that an abort is noticed even if a wake-up
- * is missed. No lock is ever held across a wait. */
+ * Every wait is on a flag that one worker writes (per-worker words on
+ * separate cache lines, epoch counters that only grow; no shared counter on
+ * the fast path). Waiting is spin-then-block: a bounded spin, a few
+ * sched_yield()s, then a futex sleep with a timeout so that an abort is
+ * noticed even if a wake-up is missed. No lock is ever held across a
+ * wait. */
 #ifndef PSW_SHM_GROUP_H
 #define PSW_SHM_GROUP_H
 
@@ -23,12 +26,38 @@
 /* Per-worker words, used by the pool backends to report back, and the
  * worker's record ring of psw_for_ex (producer: the worker; consumer: the
  * collector thread on local rank 0). */
+#define PSW_SHM_ROUNDS 32 /* dissemination rounds: ceil(log2 n) <= 31 */
+#define PSW_SHM_BOXES 16  /* mailboxes per worker (a power of 2) */
+#define PSW_SHM_SMALL 56  /* bytes a mailbox carries */
+
+/* A worker's mailbox for small messages (shm/small.c): `seq` is the epoch
+ * of the operation whose data is in `data`, stored after the data. */
+struct psw_shm_box {
+  _Atomic uint64_t seq;
+  unsigned char data[PSW_SHM_SMALL];
+} __attribute__((aligned(PSW_CACHELINE)));
+
 struct psw_shm_worker {
   _Atomic int32_t rc;    /* region function's return */
   _Atomic int32_t state; /* PSW_W_* */
   _Atomic int32_t pid;   /* fork: the worker's pid */
   _Atomic uint64_t ring_head __attribute__((aligned(PSW_CACHELINE)));
   _Atomic uint64_t ring_tail __attribute__((aligned(PSW_CACHELINE)));
+  /* Dissemination barrier: bar_in[k] is the epoch of the latest barrier in
+   * whose round k worker (w - 2^k) mod n signalled this one (one writer
+   * per round, so it only grows). */
+  _Atomic uint64_t bar_in[PSW_SHM_ROUNDS]
+      __attribute__((aligned(PSW_CACHELINE)));
+  /* Barriers this worker has entered; written by it alone, read by a
+   * waiter that looks for a departed worker that never entered its one. */
+  _Atomic uint64_t bar_epoch __attribute__((aligned(PSW_CACHELINE)));
+  /* This worker's own: the least `done` of the others when it last looked
+   * (they only grow), so that posting reads their lines only when needed. */
+  uint64_t done_floor;
+  /* Epoch of the latest small-message operation this worker finished: a
+   * mailbox's writer reuses it once every worker is past its last use. */
+  _Atomic uint64_t done __attribute__((aligned(PSW_CACHELINE)));
+  struct psw_shm_box box[PSW_SHM_BOXES];
 } __attribute__((aligned(PSW_CACHELINE)));
 
 enum { PSW_W_IDLE = 0, PSW_W_RUNNING = 1, PSW_W_DONE = 2 };
@@ -66,9 +95,9 @@ struct psw_shm_group {
    * while its barrier is incomplete knows the barrier can never complete. */
   _Atomic uint32_t departed;
 
-  /* Central sense-counting barrier: `arrived` counts, `gen` is the futex
-   * word that changes when everyone has arrived. */
-  _Atomic uint32_t arrived __attribute__((aligned(PSW_CACHELINE)));
+  /* The futex word every sleeping waiter sleeps on: bumped and woken when
+   * a flag is stored while `sleepers` is non-zero, and on abort and
+   * departure. The fast path only reads `sleepers` (no shared writes). */
   _Atomic uint32_t gen __attribute__((aligned(PSW_CACHELINE)));
   _Atomic uint32_t sleepers;
 
@@ -132,7 +161,19 @@ void psw__shm_depart(struct psw_shm_group *g, int rank, int rc);
  * first worker's own error, not the ABORTED it caused in the others. */
 int psw__shm_region_result(struct psw_shm_group *g);
 
-/* Wait for every worker. Returns 0 or the region's error. */
-int psw__shm_barrier(struct psw_shm_group *g);
+/* Wait for every worker (a dissemination barrier over per-worker flags).
+ * Returns 0 or the region's error. */
+int psw__shm_barrier(struct psw_shm_group *g, int rank);
+
+/* Store a flag other workers wait on (seq_cst) and wake sleepers. */
+void psw__shm_signal(struct psw_shm_group *g, _Atomic uint64_t *flag,
+                     uint64_t v);
+
+/* Wait until *flag >= target, set by worker `who` (-1: a barrier flag,
+ * which depends on every worker having entered barrier `target`). Spins,
+ * yields, then sleeps with a timeout; returns 0, the region's error, or
+ * PSW_ERR_MISMATCH when a departed worker can no longer set it. */
+int psw__shm_wait(struct psw_shm_group *g, _Atomic uint64_t *flag,
+                  uint64_t target, int who);
 
 #endif /* PSW_SHM_GROUP_H */

@@ -101,7 +101,7 @@ int psw__shm_loop_run(struct psw_shm_group *g, int rank, struct psw_shm_loop *S,
     /* The rings overlay the staging slots: wait until every worker has
      * finished reading the collective before this loop. */
     psw__ring_reset(g, rank);
-    if ((rc = psw__shm_barrier(g)))
+    if ((rc = psw__shm_barrier(g, rank)))
       return rc;
     if (rank == 0) {
       col.geo = geo;
@@ -132,7 +132,7 @@ int psw__shm_loop(struct psw_shm_group *g, int rank, uint64_t *loops,
                              L->opts.sink_arg);
   if (rc)
     return rc;
-  if ((rc = psw__shm_barrier(g)))
+  if ((rc = psw__shm_barrier(g, rank)))
     return rc;
   return atomic_load_explicit(&S->err, memory_order_relaxed);
 }

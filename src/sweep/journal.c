@@ -23,8 +23,10 @@
 #define HEADER_SIZE 64
 /* index, elapsed, exit code, worker, node, status, 3 bytes of padding */
 #define FIXED_SIZE 32
-/* Bytes buffered before the adder waits for the thread. */
-#define BUF_CAP (1u << 20)
+/* Bytes buffered before the adder waits for the thread. Two buffers are
+ * resident at large N; 256 KiB each keeps that fixed cost small (B8) and
+ * still writes in large blocks (the flusher wakes at half full). */
+#define BUF_CAP (1u << 18)
 
 struct header {
   char magic[8];

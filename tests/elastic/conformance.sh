@@ -33,8 +33,8 @@ for f in "$dir"/head.log "$dir"/w*.log; do
 done
 # Every process ran every case and reported the region size head + n.
 for f in "$dir"/head.log "$dir"/w*.log; do
-  grep -q "conformance elastic: passed, 14 case(s)" "$f" || {
-    echo "FAIL: $(basename "$f") did not pass all 14 cases"
+  grep -q "conformance elastic: passed, 15 case(s)" "$f" || {
+    echo "FAIL: $(basename "$f") did not pass all 15 cases"
     fail=1
   }
 done
