@@ -64,11 +64,8 @@ static int fork_parallel(psw_manager_t *m, psw_region_fn fn, void *arg) {
   return lost ? lost : psw__shm_region_result(st->grp);
 }
 
-static const char *const fork_aliases[] = {"MultiProcessing", NULL};
-
 const struct psw_backend psw__backend_fork = {
-    .name = "fork",
-    .aliases = fork_aliases,
+    .name = PSW_BACKEND_FORK,
     .create = fork_create,
     .destroy = fork_destroy,
     .parallel = fork_parallel,

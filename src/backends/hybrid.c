@@ -280,11 +280,8 @@ static int hyb_writers_comm(const psw_ctx_t *c, void *comm) {
   return 0;
 }
 
-static const char *const hybrid_aliases[] = {NULL};
-
 const struct psw_backend psw__backend_hybrid = {
-    .name = "hybrid",
-    .aliases = hybrid_aliases,
+    .name = PSW_BACKEND_HYBRID,
     .create = hyb_create,
     .destroy = hyb_destroy,
     .parallel = hyb_parallel,

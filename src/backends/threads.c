@@ -86,12 +86,8 @@ static int threads_parallel(psw_manager_t *m, psw_region_fn fn, void *arg) {
   return rc;
 }
 
-static const char *const threads_aliases[] = {"ConcurrentFutures",
-                                              "concurrent.futures", NULL};
-
 const struct psw_backend psw__backend_threads = {
-    .name = "threads",
-    .aliases = threads_aliases,
+    .name = PSW_BACKEND_THREADS,
     .create = threads_create,
     .destroy = threads_destroy,
     .parallel = threads_parallel,
