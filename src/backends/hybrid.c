@@ -145,6 +145,10 @@ static void hyb_destroy(psw_manager_t *m) {
 }
 
 static int hyb_create(psw_manager_t *m) {
+  /* Names in /dev/shm that runs killed at the wrong moment left behind
+   * (shm/named.h): the backends of node shared memory clean up, not the
+   * factory, which stays above the algorithms it does not use. */
+  psw__shm_named_reap();
   int rc = psw__mpi_acquire();
   if (rc)
     return rc;

@@ -6,7 +6,6 @@
 
 #include "internal.h"
 #include "plan.h"
-#include "shm/named.h"
 #include "topo.h"
 
 void psw_opts_init(psw_opts_t *opts) {
@@ -81,8 +80,6 @@ int psw_create_parallel_manager_with(psw_manager_t **mgr,
     free(m);
     return PSW_ERR_INVAL;
   }
-  /* Names in /dev/shm that runs killed at the wrong moment left behind. */
-  psw__shm_named_reap();
   int rc = backend->create(m);
   if (rc) {
     free(m);
