@@ -8,10 +8,35 @@
 #include "plan.h"
 #include "topo.h"
 
-void psw_opts_init(psw_opts_t *opts) {
-  if (!opts)
-    return;
-  memset(opts, 0, sizeof *opts);
+int psw_opts_init_sized(psw_opts_t *opts, size_t size) {
+  if (!opts || size < sizeof opts->struct_size)
+    return PSW_ERR_INVAL;
+  /* Every default is 0 (manager.h); a default that is not would be set
+   * here for the fields `size` covers. */
+  memset(opts, 0, size < sizeof *opts ? size : sizeof *opts);
+  opts->struct_size = size;
+  return 0;
+}
+
+/* The function behind the macro of manager.h, for callers that cannot
+ * pass a size (dlsym, ctypes): this library's layout. */
+void(psw_opts_init)(psw_opts_t *opts) {
+  (void)psw_opts_init_sized(opts, sizeof *opts);
+}
+
+/* The caller's options as this library's layout: the fields its
+ * struct_size covers, defaults for the rest (fields appended later than
+ * the caller was built). 0 B to read is an error: not even the size. */
+static int read_opts(psw_opts_t *dst, const psw_opts_t *src) {
+  psw_opts_init(dst);
+  if (!src)
+    return 0;
+  size_t n = src->struct_size ? src->struct_size : sizeof *src;
+  if (n < sizeof src->struct_size)
+    return PSW_ERR_INVAL;
+  memcpy(dst, src, n < sizeof *dst ? n : sizeof *dst);
+  dst->struct_size = sizeof *dst;
+  return 0;
 }
 
 const psw_backend_t *psw_backend_serial(void) {
@@ -72,11 +97,8 @@ int psw_create_parallel_manager_with(psw_manager_t **mgr,
   if (!m)
     return PSW_ERR_NOMEM;
   m->be = backend;
-  if (opts)
-    m->opts = *opts;
-  else
-    psw_opts_init(&m->opts);
-  if (m->opts.num_workers < 0 || m->opts.abort_grace_s < 0) {
+  if (read_opts(&m->opts, opts) || m->opts.num_workers < 0 ||
+      m->opts.abort_grace_s < 0) {
     free(m);
     return PSW_ERR_INVAL;
   }
