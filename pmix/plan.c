@@ -5,46 +5,14 @@
 #include <string.h>
 #include <strings.h>
 
-#include "internal.h"
+#include "parsweep/error.h"
 #include "plan.h"
 
-/* SPEC §1: native names and the aliases WaterTAP users know them by. The
- * contract, not this build: whether a backend is built is `have`. */
-static const struct {
-  const char *native;
-  const char *aliases[3];
-} names[] = {
-    {"serial", {"single", "SingleProcess"}},
-    {"threads", {"ConcurrentFutures", "concurrent.futures"}},
-    {"fork", {"MultiProcessing"}},
-    {"mpi", {"MPI"}},
-    {"hybrid", {0}},
-    {"elastic", {"RayIo", "Ray"}},
-    {"auto", {0}},
-};
-
 const char *psw__plan_native_name(const char *name) {
-  if (!name)
-    return NULL;
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-    if (!strcasecmp(name, names[i].native))
-      return names[i].native;
-    for (int a = 0; a < 3 && names[i].aliases[a]; a++)
-      if (!strcasecmp(name, names[i].aliases[a]))
-        return names[i].native;
-  }
-  return NULL;
-}
-
-unsigned psw__plan_have(void) {
-  unsigned have = 0;
-  if (psw_backend_lookup("mpi"))
-    have |= PSW_PLAN_HAVE_MPI;
-  if (psw_backend_lookup("hybrid"))
-    have |= PSW_PLAN_HAVE_HYBRID;
-  if (psw_backend_lookup("elastic"))
-    have |= PSW_PLAN_HAVE_ELASTIC;
-  return have;
+  if (name && !strcasecmp(name, PSW_BACKEND_AUTO))
+    return PSW_BACKEND_AUTO;
+  const struct psw_backend_entry *e = psw__registry_find(name);
+  return e ? e->name : NULL;
 }
 
 __attribute__((format(printf, 2, 3))) static void reason(psw_plan_t *p,
@@ -117,7 +85,7 @@ static void plan_hybrid(psw_plan_t *p, const psw_topo_t *t, int jobs) {
            jobs, t->local_size);
   else
     reason(p, "; hybrid: MPI across nodes and, on this node, ");
-  pool(p, t, jobs, "fork");
+  pool(p, t, jobs, PSW_BACKEND_FORK);
   if (t->local_size < 0)
     reason(p, " (ranks on this node unknown: assumed alone)");
 }
@@ -131,12 +99,12 @@ static void plan_mpi(psw_plan_t *p, int jobs) {
 static void plan_auto(psw_plan_t *p, const psw_topo_t *t, int jobs,
                       unsigned have) {
   if (!psw__topo_launched(t)) {
-    set_backend(p, "fork", 1);
+    set_backend(p, PSW_BACKEND_FORK, 1);
     reason(p,
            "no parallel launcher (a job of one process, topology from "
            "%s): ",
            psw__topo_src_name(t->src[PSW_TOPO_JOB_SIZE]));
-    pool(p, t, jobs, "fork");
+    pool(p, t, jobs, PSW_BACKEND_FORK);
     return;
   }
   describe_job(p, t);
@@ -163,20 +131,20 @@ static void plan_auto(psw_plan_t *p, const psw_topo_t *t, int jobs,
     reason(p, "; hybrid is not built into this library");
   }
   if (!(have & (PSW_PLAN_HAVE_MPI | PSW_PLAN_HAVE_HYBRID))) {
-    set_backend(p, "fork", 1);
+    set_backend(p, PSW_BACKEND_FORK, 1);
     p->warn = 1;
     reason(p, "; this library is built without MPI (PSW_WITH_MPI=OFF): fork "
               "on this node only, ");
-    pool(p, t, jobs, "fork");
+    pool(p, t, jobs, PSW_BACKEND_FORK);
     if (t->job_size > 1)
       reason(p, "; every rank would run the whole sweep on its own");
     return;
   }
   if (want_mpi) {
-    set_backend(p, "mpi", 1);
+    set_backend(p, PSW_BACKEND_MPI, 1);
     plan_mpi(p, jobs);
   } else {
-    set_backend(p, "hybrid", 1);
+    set_backend(p, PSW_BACKEND_HYBRID, 1);
     plan_hybrid(p, t, jobs);
   }
 }
@@ -184,10 +152,8 @@ static void plan_auto(psw_plan_t *p, const psw_topo_t *t, int jobs,
 /* A backend asked for by name. */
 static void plan_named(psw_plan_t *p, const psw_topo_t *t, const char *native,
                        int jobs, unsigned have) {
-  unsigned need = !strcmp(native, "mpi")       ? PSW_PLAN_HAVE_MPI
-                  : !strcmp(native, "hybrid")  ? PSW_PLAN_HAVE_HYBRID
-                  : !strcmp(native, "elastic") ? PSW_PLAN_HAVE_ELASTIC
-                                               : 0;
+  const struct psw_backend_entry *e = psw__registry_find(native);
+  unsigned need = e->have;
   set_backend(p, native, !need || (have & need));
   if (!p->available) {
     p->warn = 1;
@@ -197,16 +163,17 @@ static void plan_named(psw_plan_t *p, const psw_topo_t *t, const char *native,
     return;
   }
   reason(p, "backend %s asked for", native);
-  if (!strcmp(native, "serial")) {
+  if (!strcmp(native, PSW_BACKEND_SERIAL)) {
     p->workers_per_rank = 1;
     reason(p, ": one worker, the calling process");
     ignore_jobs(p, jobs, "serial has one worker");
-  } else if (!strcmp(native, "threads") || !strcmp(native, "fork")) {
+  } else if (!strcmp(native, PSW_BACKEND_THREADS) ||
+             !strcmp(native, PSW_BACKEND_FORK)) {
     reason(p, ": ");
-    pool(p, t, jobs, native[0] == 't' ? "thread" : "fork");
-  } else if (!strcmp(native, "mpi")) {
+    pool(p, t, jobs, native[0] == 't' ? "thread" : PSW_BACKEND_FORK);
+  } else if (!strcmp(native, PSW_BACKEND_MPI)) {
     plan_mpi(p, jobs);
-  } else if (!strcmp(native, "hybrid")) {
+  } else if (!strcmp(native, PSW_BACKEND_HYBRID)) {
     plan_hybrid(p, t, jobs);
   } else { /* elastic */
     p->workers_per_rank = jobs > 0 ? jobs : 0;
@@ -215,9 +182,7 @@ static void plan_named(psw_plan_t *p, const psw_topo_t *t, const char *native,
            "worker --connect",
            p->workers_per_rank, p->workers_per_rank == 1 ? "" : "s");
   }
-  int single_node = !strcmp(native, "serial") || !strcmp(native, "threads") ||
-                    !strcmp(native, "fork");
-  if (single_node && t->job_size > 1) {
+  if (e->single_node && t->job_size > 1) {
     p->warn = 1;
     reason(p, "; but this is ");
     describe_job(p, t);
@@ -225,23 +190,24 @@ static void plan_named(psw_plan_t *p, const psw_topo_t *t, const char *native,
   }
 }
 
-int psw__plan_ex(const psw_topo_t *t, const char *requested, int jobs,
-                 unsigned have, psw_plan_t *out) {
+int psw__plan(const psw_topo_t *t, const char *requested, int jobs,
+              unsigned have, psw_plan_t *out) {
   if (!t || !out)
     return PSW_ERR_INVAL;
   memset(out, 0, sizeof *out);
   out->workers_per_node = -1;
-  const char *native =
-      requested && *requested ? psw__plan_native_name(requested) : "auto";
+  const char *native = requested && *requested
+                           ? psw__plan_native_name(requested)
+                           : PSW_BACKEND_AUTO;
   if (!native) {
-    set_backend(out, "serial", 1);
+    set_backend(out, PSW_BACKEND_SERIAL, 1);
     out->warn = 1;
     out->workers_per_rank = 1;
     reason(out,
            "unknown parallel backend '%s', using serial; valid choices: "
            "%s",
-           requested, psw_backend_valid_names());
-  } else if (!strcmp(native, "auto")) {
+           requested, psw__registry_valid_names());
+  } else if (!strcmp(native, PSW_BACKEND_AUTO)) {
     plan_auto(out, t, jobs, have);
   } else {
     plan_named(out, t, native, jobs, have);
@@ -250,9 +216,7 @@ int psw__plan_ex(const psw_topo_t *t, const char *requested, int jobs,
    * built that is the user's choice (-b fork asked for explicitly, a
    * warning); without it the ranks cannot have been meant, and a sweep
    * must not run once per rank. */
-  int single_node = !strcmp(out->backend, "serial") ||
-                    !strcmp(out->backend, "threads") ||
-                    !strcmp(out->backend, "fork");
+  int single_node = psw__registry_find(out->backend)->single_node;
   out->refuse = single_node && t->job_size > 1 && !(have & PSW_PLAN_HAVE_MPI);
   long long per_node = (long long)out->workers_per_rank * t->local_size;
   if (out->workers_per_rank == 0)
@@ -260,9 +224,4 @@ int psw__plan_ex(const psw_topo_t *t, const char *requested, int jobs,
   else if (t->local_size > 0 && per_node <= 0x7fffffff)
     out->workers_per_node = (int)per_node;
   return 0;
-}
-
-int psw__plan(const psw_topo_t *t, const char *requested, int jobs,
-              psw_plan_t *out) {
-  return psw__plan_ex(t, requested, jobs, psw__plan_have(), out);
 }

@@ -33,13 +33,8 @@
 #ifndef PSW_PMIX_PLAN_H
 #define PSW_PMIX_PLAN_H
 
+#include "registry.h"
 #include "topo.h"
-
-/* Backends the plan may choose beyond serial/threads/fork, which are always
- * built. */
-#define PSW_PLAN_HAVE_MPI 1u
-#define PSW_PLAN_HAVE_HYBRID 2u
-#define PSW_PLAN_HAVE_ELASTIC 4u
 
 typedef struct psw_plan {
   char backend[16];     /* native name of SPEC §1 ("hybrid") */
@@ -55,18 +50,12 @@ typedef struct psw_plan {
 
 /* The plan for topology `t`, backend name or alias `requested` (NULL, ""
  * or "auto": the auto rules), and `jobs` (-j: < 0 not given, 0 every CPU,
- * N workers). Uses the backends built into this library. Returns 0, or
- * PSW_ERR_INVAL for NULL t/out. */
+ * N workers), with the backends `have` (PSW_PLAN_HAVE_* of registry.h:
+ * psw__registry_have() for this library, others in tests of other builds).
+ * The plan takes what is built as an argument so that it does not call the
+ * factory that calls it. Returns 0, or PSW_ERR_INVAL for NULL t/out. */
 int psw__plan(const psw_topo_t *t, const char *requested, int jobs,
-              psw_plan_t *out);
-
-/* The same with the set of built backends given (PSW_PLAN_HAVE_*), for
- * tests of builds other than this one. */
-int psw__plan_ex(const psw_topo_t *t, const char *requested, int jobs,
-                 unsigned have, psw_plan_t *out);
-
-/* PSW_PLAN_HAVE_* bits of this library. */
-unsigned psw__plan_have(void);
+              unsigned have, psw_plan_t *out);
 
 /* SPEC §1: the native name for a backend name or alias, case-insensitive
  * ("MultiProcessing" → "fork", "AUTO" → "auto"); NULL when unknown. */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "parsweep.h"
+#include "registry.h"
 
 /* One psw_for/psw_for_ex call, as every backend receives it. */
 struct psw_loop {
@@ -41,8 +42,8 @@ static inline void psw__loop_chunk(psw_ctx_t *c, const struct psw_loop *L,
 #define PSW__NOT_HANDLED 1
 
 struct psw_backend {
-  const char *name;           /* native name, SPEC §1 */
-  const char *const *aliases; /* NULL-terminated, may be NULL */
+  const char *name; /* native name, SPEC §1 (registry.h); aliases and
+                     * whether a backend is built: the registry */
 
   /* Set up backend state in m->be_state from m->opts; fix m->num_workers.
    * Called once by the factory. */
@@ -94,10 +95,5 @@ extern const struct psw_backend psw__backend_fork;
 extern const struct psw_backend psw__backend_mpi;
 extern const struct psw_backend psw__backend_hybrid;
 extern const struct psw_backend psw__backend_elastic;
-
-/* The backends built into this library, in the order names are listed
- * (core/registry*.c: CMake picks the file that matches the options). */
-extern const struct psw_backend *const psw__backends[];
-extern const size_t psw__nbackends;
 
 #endif /* PSW_BACKEND_H */

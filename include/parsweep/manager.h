@@ -26,6 +26,12 @@ typedef int (*psw_region_fn)(psw_ctx_t *ctx, void *arg);
 /* Options of a manager. Initialise with psw_opts_init() and then set the
  * fields you need, so that fields added later keep their defaults. */
 typedef struct psw_opts {
+  /* sizeof the caller's psw_opts_t, set by psw_opts_init(). The library
+   * reads only the fields this size covers and gives the rest their
+   * defaults, so that a program built against an older, smaller
+   * psw_opts_t keeps working with a newer library (fields are only ever
+   * appended). 0 (a struct zeroed by hand): this header's size. */
+  size_t struct_size;
   /* Workers per node for the pool backends (threads, fork):
    * WaterTAP's number_of_subprocesses. 0 = every CPU this process may use
    * (sched_getaffinity). Ignored by serial (always 1). */
@@ -58,8 +64,17 @@ typedef struct psw_opts {
   size_t elastic_info_len;
 } psw_opts_t;
 
-/* Fill `opts` with defaults. */
+/* Fill the first `size` bytes of `opts` with defaults and set
+ * opts->struct_size = size: nothing past the caller's struct is written.
+ * `size` is at least sizeof(size_t); PSW_ERR_INVAL otherwise (or NULL). */
+PSW_EXTERN int psw_opts_init_sized(psw_opts_t *opts, size_t size);
+
+/* Fill `opts` with defaults. In C this is psw_opts_init_sized() with the
+ * caller's sizeof (the macro below), so that a program compiled against
+ * this header passes its own size; the function itself (for dlsym and
+ * ctypes users) assumes this library's size. */
 PSW_EXTERN void psw_opts_init(psw_opts_t *opts);
+#define psw_opts_init(opts) ((void)psw_opts_init_sized((opts), sizeof *(opts)))
 
 /* Backend descriptors: the "classes" of the manager we replace. Each returns
  * a descriptor owned by the library, or NULL when the backend was not built

@@ -142,11 +142,8 @@ const psw_backend_t *psw_backend_elastic(void) {
   return &psw__backend_elastic;
 }
 
-static const char *const el_aliases[] = {"RayIo", "Ray", NULL};
-
 const struct psw_backend psw__backend_elastic = {
-    .name = "elastic",
-    .aliases = el_aliases,
+    .name = PSW_BACKEND_ELASTIC,
     .create = el_create,
     .destroy = el_destroy,
     .parallel = el_parallel,

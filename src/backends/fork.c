@@ -10,6 +10,7 @@
 #include "backends/pool.h"
 #include "backends/procpool.h"
 #include "shm/group.h"
+#include "shm/named.h"
 
 struct fork_state {
   struct psw_shm_group *grp;
@@ -22,6 +23,10 @@ struct fork_region {
 };
 
 static int fork_create(psw_manager_t *m) {
+  /* Names in /dev/shm that runs killed at the wrong moment left behind
+   * (shm/named.h): the backends of node shared memory clean up, not the
+   * factory, which stays above the algorithms it does not use. */
+  psw__shm_named_reap();
   struct fork_state *st = calloc(1, sizeof *st);
   if (!st)
     return PSW_ERR_NOMEM;
@@ -64,11 +69,8 @@ static int fork_parallel(psw_manager_t *m, psw_region_fn fn, void *arg) {
   return lost ? lost : psw__shm_region_result(st->grp);
 }
 
-static const char *const fork_aliases[] = {"MultiProcessing", NULL};
-
 const struct psw_backend psw__backend_fork = {
-    .name = "fork",
-    .aliases = fork_aliases,
+    .name = PSW_BACKEND_FORK,
     .create = fork_create,
     .destroy = fork_destroy,
     .parallel = fork_parallel,

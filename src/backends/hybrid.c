@@ -145,6 +145,10 @@ static void hyb_destroy(psw_manager_t *m) {
 }
 
 static int hyb_create(psw_manager_t *m) {
+  /* Names in /dev/shm that runs killed at the wrong moment left behind
+   * (shm/named.h): the backends of node shared memory clean up, not the
+   * factory, which stays above the algorithms it does not use. */
+  psw__shm_named_reap();
   int rc = psw__mpi_acquire();
   if (rc)
     return rc;
@@ -280,11 +284,8 @@ static int hyb_writers_comm(const psw_ctx_t *c, void *comm) {
   return 0;
 }
 
-static const char *const hybrid_aliases[] = {NULL};
-
 const struct psw_backend psw__backend_hybrid = {
-    .name = "hybrid",
-    .aliases = hybrid_aliases,
+    .name = PSW_BACKEND_HYBRID,
     .create = hyb_create,
     .destroy = hyb_destroy,
     .parallel = hyb_parallel,

@@ -235,11 +235,8 @@ static int mpi_writers_comm(const psw_ctx_t *c, void *comm) {
   return 0;
 }
 
-static const char *const mpi_aliases[] = {NULL};
-
 const struct psw_backend psw__backend_mpi = {
-    .name = "mpi",
-    .aliases = mpi_aliases,
+    .name = PSW_BACKEND_MPI,
     .create = mpi_create,
     .destroy = mpi_destroy,
     .parallel = mpi_parallel,

@@ -90,11 +90,8 @@ static int serial_loop(psw_ctx_t *c, const struct psw_loop *L) {
   return rc;
 }
 
-static const char *const serial_aliases[] = {"single", "SingleProcess", NULL};
-
 const struct psw_backend psw__backend_serial = {
-    .name = "serial",
-    .aliases = serial_aliases,
+    .name = PSW_BACKEND_SERIAL,
     .create = serial_create,
     .destroy = serial_destroy,
     .parallel = serial_parallel,

@@ -9,6 +9,7 @@
 
 #include "backends/pool.h"
 #include "shm/group.h"
+#include "shm/named.h"
 
 struct threads_state {
   struct psw_shm_group *grp;
@@ -22,6 +23,10 @@ struct worker_arg {
 };
 
 static int threads_create(psw_manager_t *m) {
+  /* Names in /dev/shm that runs killed at the wrong moment left behind
+   * (shm/named.h): the backends of node shared memory clean up, not the
+   * factory, which stays above the algorithms it does not use. */
+  psw__shm_named_reap();
   struct threads_state *st = calloc(1, sizeof *st);
   if (!st)
     return PSW_ERR_NOMEM;
@@ -86,12 +91,8 @@ static int threads_parallel(psw_manager_t *m, psw_region_fn fn, void *arg) {
   return rc;
 }
 
-static const char *const threads_aliases[] = {"ConcurrentFutures",
-                                              "concurrent.futures", NULL};
-
 const struct psw_backend psw__backend_threads = {
-    .name = "threads",
-    .aliases = threads_aliases,
+    .name = PSW_BACKEND_THREADS,
     .create = threads_create,
     .destroy = threads_destroy,
     .parallel = threads_parallel,

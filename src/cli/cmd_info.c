@@ -49,8 +49,8 @@ struct feature {
   int on;
 };
 
-static size_t features(struct feature f[6]) {
-  unsigned have = psw__plan_have();
+static size_t features(struct feature f[8]) {
+  size_t n = 0;
   int pmix = 0, submit = 0, phdf5 = 0;
 #ifdef PSW_HAVE_PMIX
   pmix = 1;
@@ -61,13 +61,15 @@ static size_t features(struct feature f[6]) {
 #ifdef PSW_HAVE_PARALLEL_HDF5
   phdf5 = 1;
 #endif
-  f[0] = (struct feature){"mpi", !!(have & PSW_PLAN_HAVE_MPI)};
-  f[1] = (struct feature){"hybrid", !!(have & PSW_PLAN_HAVE_HYBRID)};
-  f[2] = (struct feature){"elastic", !!(have & PSW_PLAN_HAVE_ELASTIC)};
-  f[3] = (struct feature){"pmix", pmix};
-  f[4] = (struct feature){"submit", submit};
-  f[5] = (struct feature){"parallel_hdf5", phdf5};
-  return 6;
+  /* The backends a build may lack, from the registry. */
+  for (size_t i = 0; i < psw__nregistry && n < 5; i++)
+    if (psw__registry[i].have)
+      f[n++] =
+          (struct feature){psw__registry[i].name, psw__registry[i].be != NULL};
+  f[n++] = (struct feature){"pmix", pmix};
+  f[n++] = (struct feature){"submit", submit};
+  f[n++] = (struct feature){"parallel_hdf5", phdf5};
+  return n;
 }
 
 /* --- JSON ----------------------------------------------------------------
@@ -143,7 +145,7 @@ static void print_json(FILE *f, const psw_topo_t *t, const psw_plan_t *p,
   else
     fputs("null", f);
   fputs(", \"requested\": ", f);
-  json_str(f, requested ? requested : "auto");
+  json_str(f, requested ? requested : PSW_BACKEND_AUTO);
   fputs(", \"jobs\": ", f);
   json_int_or_null(f, jobs);
   fputs(", \"backend\": ", f);
@@ -159,8 +161,8 @@ static void print_json(FILE *f, const psw_topo_t *t, const psw_plan_t *p,
   fputs(", \"reason\": ", f);
   json_str(f, p->reason);
   fputs(", \"backends\": ", f);
-  json_str(f, psw_backend_valid_names());
-  struct feature ft[6];
+  json_str(f, psw__registry_valid_names());
+  struct feature ft[8];
   size_t nf = features(ft);
   fputs(", \"built\": {", f);
   for (size_t i = 0; i < nf; i++)
@@ -229,8 +231,8 @@ static void print_text(FILE *f, const psw_topo_t *t, const psw_plan_t *p) {
           : p->warn ? "  [warning]"
                     : "");
   fprintf(f, "  %-12s %s\n", "because", p->reason);
-  fprintf(f, "  %-12s %s\n", "backends", psw_backend_valid_names());
-  struct feature ft[6];
+  fprintf(f, "  %-12s %s\n", "backends", psw__registry_valid_names());
+  struct feature ft[8];
   size_t nf = features(ft);
   for (int on = 1; on >= 0; on--) {
     fprintf(f, "  %-12s", on ? "built with" : "without");
@@ -303,7 +305,7 @@ int psw__cmd_info(int argc, char **argv) {
       desc = NULL;
   }
   psw_plan_t plan;
-  psw__plan(&t, backend, jobs, &plan);
+  psw__plan(&t, backend, jobs, psw__registry_have(), &plan);
 
   /* Each rank's report leaves in one write, so that the lines of ranks
    * sharing a terminal or a pipe do not interleave. */

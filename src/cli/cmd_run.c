@@ -78,14 +78,15 @@ static int launched_rank(void) {
  * that the job's log has one line. A build with MPI never gets here: its
  * ranks share the sweep. Returns 1 when refused. */
 static int refuse_launch(const char *backend, int jobs) {
-  if (psw__plan_have() & PSW_PLAN_HAVE_MPI)
+  if (psw__registry_have() & PSW_PLAN_HAVE_MPI)
     return 0;
   psw_topo_t t;
   char err[256];
   if (psw__topo_discover(&t, err, sizeof err))
     return 0; /* the backend reports what it cannot discover */
   psw_plan_t p;
-  int refuse = psw__plan(&t, backend, jobs, &p) == 0 && p.refuse;
+  int refuse =
+      psw__plan(&t, backend, jobs, psw__registry_have(), &p) == 0 && p.refuse;
   if (refuse && t.rank <= 0)
     fprintf(stderr,
             "parsweep run: this parsweep is built without MPI but runs as "

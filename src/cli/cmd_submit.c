@@ -318,7 +318,7 @@ int psw__cmd_submit(int argc, char **argv) {
   /* A template that starts one parsweep per node or core ends its job at
    * once in a build without MPI (its psw_need_mpi line; SPEC §5): say so
    * now rather than queue a job that can only fail. */
-  if (!(psw__plan_have() & PSW_PLAN_HAVE_MPI) &&
+  if (!(psw__registry_have() & PSW_PLAN_HAVE_MPI) &&
       strstr(script, "\npsw_need_mpi\n")) {
     fail("%s starts one parsweep per node or core and this parsweep is built "
          "without MPI: use --template elastic or node, or rebuild it with "

@@ -1,5 +1,4 @@
 /* parsweep — the factory: backends by name, alias or descriptor. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,18 +6,37 @@
 
 #include "internal.h"
 #include "plan.h"
-#include "shm/named.h"
 #include "topo.h"
 
-/* Names of SPEC §1 whose backend this build may lack: known, but
- * unavailable (PSW_ERR_UNAVAILABLE rather than the unknown-name fallback). */
-static const char *const not_built[] = {"mpi", "hybrid", "elastic", "RayIo",
-                                        "Ray"};
+int psw_opts_init_sized(psw_opts_t *opts, size_t size) {
+  if (!opts || size < sizeof opts->struct_size)
+    return PSW_ERR_INVAL;
+  /* Every default is 0 (manager.h); a default that is not would be set
+   * here for the fields `size` covers. */
+  memset(opts, 0, size < sizeof *opts ? size : sizeof *opts);
+  opts->struct_size = size;
+  return 0;
+}
 
-void psw_opts_init(psw_opts_t *opts) {
-  if (!opts)
-    return;
-  memset(opts, 0, sizeof *opts);
+/* The function behind the macro of manager.h, for callers that cannot
+ * pass a size (dlsym, ctypes): this library's layout. */
+void(psw_opts_init)(psw_opts_t *opts) {
+  (void)psw_opts_init_sized(opts, sizeof *opts);
+}
+
+/* The caller's options as this library's layout: the fields its
+ * struct_size covers, defaults for the rest (fields appended later than
+ * the caller was built). 0 B to read is an error: not even the size. */
+static int read_opts(psw_opts_t *dst, const psw_opts_t *src) {
+  psw_opts_init(dst);
+  if (!src)
+    return 0;
+  size_t n = src->struct_size ? src->struct_size : sizeof *src;
+  if (n < sizeof src->struct_size)
+    return PSW_ERR_INVAL;
+  memcpy(dst, src, n < sizeof *dst ? n : sizeof *dst);
+  dst->struct_size = sizeof *dst;
+  return 0;
 }
 
 const psw_backend_t *psw_backend_serial(void) {
@@ -35,15 +53,6 @@ const char *psw_backend_desc_name(const psw_backend_t *backend) {
   return backend ? backend->name : NULL;
 }
 
-static int name_matches(const struct psw_backend *be, const char *name) {
-  if (!strcasecmp(be->name, name))
-    return 1;
-  for (const char *const *a = be->aliases; a && *a; a++)
-    if (!strcasecmp(*a, name))
-      return 1;
-  return 0;
-}
-
 /* "auto": the plan of pmix/plan.c over the topology discovered from PMIx,
  * the launcher's environment or this machine (SPEC §1: under a launcher
  * hybrid, or mpi when each rank has one CPU; otherwise fork). */
@@ -55,9 +64,11 @@ static const struct psw_backend *resolve_auto(void) {
   psw__topo_init(&t);
   if (psw__topo_discover(&t, err, sizeof err) != 0) {
     PSW_WARN("topology discovery failed (%s); using fork", err);
-  } else if (psw__plan(&t, "auto", 0, &plan) == 0) {
-    const psw_backend_t *b =
-        plan.available ? psw_backend_lookup(plan.backend) : NULL;
+  } else if (psw__plan(&t, PSW_BACKEND_AUTO, 0, psw__registry_have(), &plan) ==
+             0) {
+    const struct psw_backend_entry *e =
+        plan.available ? psw__registry_find(plan.backend) : NULL;
+    const psw_backend_t *b = e ? e->be : NULL;
     if (b)
       be = b;
     if (plan.warn)
@@ -70,33 +81,10 @@ static const struct psw_backend *resolve_auto(void) {
 }
 
 const psw_backend_t *psw_backend_lookup(const char *name) {
-  if (!name || !*name || !strcasecmp(name, "auto"))
+  if (!name || !*name || !strcasecmp(name, PSW_BACKEND_AUTO))
     return resolve_auto();
-  for (size_t i = 0; i < psw__nbackends; i++)
-    if (name_matches(psw__backends[i], name))
-      return psw__backends[i];
-  return NULL;
-}
-
-static char valid_names[512];
-static pthread_once_t valid_names_once = PTHREAD_ONCE_INIT;
-
-static void build_valid_names(void) {
-  size_t off = 0, cap = sizeof valid_names;
-  for (size_t i = 0; i < psw__nbackends && off < cap; i++) {
-    off += (size_t)snprintf(valid_names + off, cap - off, "%s%s",
-                            off ? " " : "", psw__backends[i]->name);
-    for (const char *const *a = psw__backends[i]->aliases; a && *a && off < cap;
-         a++)
-      off += (size_t)snprintf(valid_names + off, cap - off, " %s", *a);
-  }
-  if (off < cap)
-    snprintf(valid_names + off, cap - off, " auto");
-}
-
-const char *psw_backend_valid_names(void) {
-  pthread_once(&valid_names_once, build_valid_names);
-  return valid_names;
+  const struct psw_backend_entry *e = psw__registry_find(name);
+  return e ? e->be : NULL;
 }
 
 int psw_create_parallel_manager_with(psw_manager_t **mgr,
@@ -109,16 +97,11 @@ int psw_create_parallel_manager_with(psw_manager_t **mgr,
   if (!m)
     return PSW_ERR_NOMEM;
   m->be = backend;
-  if (opts)
-    m->opts = *opts;
-  else
-    psw_opts_init(&m->opts);
-  if (m->opts.num_workers < 0 || m->opts.abort_grace_s < 0) {
+  if (read_opts(&m->opts, opts) || m->opts.num_workers < 0 ||
+      m->opts.abort_grace_s < 0) {
     free(m);
     return PSW_ERR_INVAL;
   }
-  /* Names in /dev/shm that runs killed at the wrong moment left behind. */
-  psw__shm_named_reap();
   int rc = backend->create(m);
   if (rc) {
     free(m);
@@ -136,13 +119,14 @@ int psw_create_parallel_manager(psw_manager_t **mgr, const char *backend,
     return PSW_ERR_INVAL;
   const psw_backend_t *be = psw_backend_lookup(backend);
   if (!be) {
-    for (size_t i = 0; i < sizeof not_built / sizeof not_built[0]; i++)
-      if (!strcasecmp(backend, not_built[i])) {
-        PSW_ERROR("backend '%s' is not built into this library", backend);
-        return PSW_ERR_UNAVAILABLE;
-      }
+    /* A name of SPEC §1 this build lacks: known, but unavailable, rather
+     * than the unknown-name fallback. */
+    if (psw__registry_find(backend)) {
+      PSW_ERROR("backend '%s' is not built into this library", backend);
+      return PSW_ERR_UNAVAILABLE;
+    }
     PSW_WARN("unknown parallel backend '%s', using serial; valid choices: %s",
-             backend, psw_backend_valid_names());
+             backend, psw__registry_valid_names());
     be = &psw__backend_serial;
   }
   return psw_create_parallel_manager_with(mgr, be, opts);

@@ -1,19 +1,106 @@
-/* parsweep — the backends of a build without MPI. */
-#include "internal.h"
+/* parsweep — the registry of backend names (see registry.h). CMake defines
+ * PSW_HAVE_MPI and PSW_HAVE_ELASTIC for the backends this build has. */
+#include <pthread.h>
+#include <stdio.h>
+#include <strings.h>
 
-const struct psw_backend *const psw__backends[] = {
-    &psw__backend_serial,
-    &psw__backend_threads,
-    &psw__backend_fork,
-#ifdef PSW_HAVE_ELASTIC
-    &psw__backend_elastic,
+#include "backend.h"
+#include "registry.h"
+
+#ifdef PSW_HAVE_MPI
+#define BE_MPI &psw__backend_mpi
+#define BE_HYBRID &psw__backend_hybrid
+#else
+#define BE_MPI NULL
+#define BE_HYBRID NULL
 #endif
+#ifdef PSW_HAVE_ELASTIC
+#define BE_ELASTIC &psw__backend_elastic
+#else
+#define BE_ELASTIC NULL
+#endif
+
+const struct psw_backend_entry psw__registry[] = {
+    {PSW_BACKEND_SERIAL,
+     {"single", "SingleProcess"},
+     &psw__backend_serial,
+     0,
+     1},
+    {PSW_BACKEND_THREADS,
+     {"ConcurrentFutures", "concurrent.futures"},
+     &psw__backend_threads,
+     0,
+     1},
+    {PSW_BACKEND_FORK, {"MultiProcessing"}, &psw__backend_fork, 0, 1},
+    {PSW_BACKEND_MPI, {0}, BE_MPI, PSW_PLAN_HAVE_MPI, 0},
+    {PSW_BACKEND_HYBRID, {0}, BE_HYBRID, PSW_PLAN_HAVE_HYBRID, 0},
+    {PSW_BACKEND_ELASTIC,
+     {"RayIo", "Ray"},
+     BE_ELASTIC,
+     PSW_PLAN_HAVE_ELASTIC,
+     0},
 };
-const size_t psw__nbackends = sizeof psw__backends / sizeof psw__backends[0];
+const size_t psw__nregistry = sizeof psw__registry / sizeof psw__registry[0];
 
 const psw_backend_t *psw_backend_mpi(void) {
-  return NULL;
+  return psw__registry_find(PSW_BACKEND_MPI)->be;
 }
 const psw_backend_t *psw_backend_hybrid(void) {
+  return psw__registry_find(PSW_BACKEND_HYBRID)->be;
+}
+
+const struct psw_backend_entry *psw__registry_find(const char *name) {
+  if (!name)
+    return NULL;
+  for (size_t i = 0; i < psw__nregistry; i++) {
+    const struct psw_backend_entry *e = &psw__registry[i];
+    if (!strcasecmp(name, e->name))
+      return e;
+    for (const char *const *a = e->aliases; *a; a++)
+      if (!strcasecmp(name, *a))
+        return e;
+  }
   return NULL;
+}
+
+const struct psw_backend_entry *psw__registry_of(const struct psw_backend *be) {
+  for (size_t i = 0; be && i < psw__nregistry; i++)
+    if (psw__registry[i].be == be)
+      return &psw__registry[i];
+  return NULL;
+}
+
+unsigned psw__registry_have(void) {
+  unsigned have = 0;
+  for (size_t i = 0; i < psw__nregistry; i++)
+    if (psw__registry[i].be)
+      have |= psw__registry[i].have;
+  return have;
+}
+
+static char valid_names[512];
+static pthread_once_t valid_names_once = PTHREAD_ONCE_INIT;
+
+static void build_valid_names(void) {
+  size_t off = 0, cap = sizeof valid_names;
+  for (size_t i = 0; i < psw__nregistry && off < cap; i++) {
+    const struct psw_backend_entry *e = &psw__registry[i];
+    if (!e->be)
+      continue;
+    off += (size_t)snprintf(valid_names + off, cap - off, "%s%s",
+                            off ? " " : "", e->name);
+    for (const char *const *a = e->aliases; *a && off < cap; a++)
+      off += (size_t)snprintf(valid_names + off, cap - off, " %s", *a);
+  }
+  if (off < cap)
+    snprintf(valid_names + off, cap - off, " " PSW_BACKEND_AUTO);
+}
+
+const char *psw__registry_valid_names(void) {
+  pthread_once(&valid_names_once, build_valid_names);
+  return valid_names;
+}
+
+const char *psw_backend_valid_names(void) {
+  return psw__registry_valid_names();
 }

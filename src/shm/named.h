@@ -6,8 +6,9 @@
  * O_EXCL and mode 0600, and unlinked as soon as every member has attached,
  * so that nothing is left in /dev/shm and two jobs (or two users) can never
  * meet in one segment. A process killed inside that short window leaves
- * its name: psw__shm_named_reap, run whenever a manager is created,
- * removes the names of this user whose process is gone. */
+ * its name: psw__shm_named_reap, run whenever a manager of a backend of
+ * node shared memory (threads, fork, hybrid) is created, removes the names
+ * of this user whose process is gone. */
 #ifndef PSW_SHM_NAMED_H
 #define PSW_SHM_NAMED_H
 

@@ -114,15 +114,17 @@ static uint64_t sorted_draw(psw_diff_state_t *st, uint64_t n, uint64_t r) {
   return st->order[r].j;
 }
 
-int psw__diff_sample(psw_design_t *des, psw_diff_state_t *st, uint64_t i,
-                     double *values) {
-  if (!st)
+uint64_t psw__diff_nominal(const psw_diff_state_t *st, uint64_t i) {
+  if (!st || i < st->d->nominal)
+    return UINT64_MAX;
+  return (i - st->d->nominal) / st->d->per;
+}
+
+int psw__diff_apply(psw_diff_state_t *st, uint64_t i, double *values) {
+  if (!st || !values || i < st->d->nominal)
     return PSW_ERR_INVAL;
   const struct psw_spec_diff *d = st->d;
   uint64_t k = i - d->nominal, n = k / d->per, r = k % d->per;
-  int rc = psw__design_sample(des, n, values);
-  if (rc)
-    return rc;
   for (size_t q = 0; q < d->np; q++)
     psw__diff_bounds(&d->p[q], values[d->p[q].param], &st->lb[q], &st->ub[q]);
   if (d->is_grid) {

@@ -29,41 +29,6 @@ struct psw_model_inst {
   int cancel_fd;
 };
 
-int psw__model_errf(int code, char *err, size_t errlen, const char *fmt, ...) {
-  if (err && errlen > 0) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return code;
-}
-
-int psw__model_cancelled_within(int fd, double secs) {
-  if (fd < 0)
-    return 0;
-  struct pollfd p = {.fd = fd, .events = POLLIN};
-  int r;
-  do
-    r = poll(&p, 1, (int)(secs * 1000));
-  while (r < 0 && errno == EINTR);
-  return r > 0;
-}
-
-int psw__model_ms_until(double t, double now) {
-  if (isinf(t))
-    return -1;
-  double d = (t - now) * 1000.0;
-  if (d <= 0)
-    return 0;
-  return d > 1e8 ? 100000000 : (int)ceil(d);
-}
-
-int psw__model_killed_by_cancel(int sig, int cancel_fd) {
-  return (sig == SIGTERM || sig == SIGKILL || sig == SIGINT) &&
-         psw__model_cancelled_within(cancel_fd, PSW_MODEL_CANCEL_WAIT_S);
-}
-
 int psw__model_open(const psw_spec_t *spec, int worker, int rank,
                     psw_model_inst_t **out, char *err, size_t errlen) {
   return psw__model_open_ex(spec, worker, rank, -1, out, err, errlen);

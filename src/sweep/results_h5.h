@@ -87,13 +87,11 @@ int psw__h5_stored_runs(hid_t dset, size_t block, const int *stop,
                         psw_h5_run_fn fn, void *arg, char *err, size_t errlen);
 
 /* Read a string (any HDF5 string type, fixed or variable length) from a
- * scalar attribute or dataset into a malloc'd NUL-terminated copy. */
+ * scalar attribute into a malloc'd NUL-terminated copy. */
 int psw__h5_read_attr_string(hid_t loc, const char *name, char **out);
-int psw__h5_read_scalar_string(hid_t loc, const char *name, char **out);
-/* Read a scalar numeric attribute converted to int64 / uint64 / double. */
+/* Read a scalar numeric attribute converted to int64 / uint64. */
 int psw__h5_read_attr_i64(hid_t loc, const char *name, int64_t *out);
 int psw__h5_read_attr_u64(hid_t loc, const char *name, uint64_t *out);
-int psw__h5_read_scalar_double(hid_t loc, const char *name, double *out);
 
 /* The names of the links of group `loc`, in creation order where the
  * group tracks it, else in name order. *names is a malloc'd array of

@@ -1,22 +1,22 @@
-/* parsweep — HDF5 reading helpers of results.h5: scalar strings and
- * numbers (whatever type the producer chose: h5py writes variable-length
- * strings, other tools fixed-length ones) and group listings. */
+/* parsweep — HDF5 reading helpers of results.h5: scalar string and
+ * numeric attributes (whatever type the producer chose: h5py writes
+ * variable-length strings, other tools fixed-length ones) and group listings.
+ */
 #include "results_h5.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Read the one element of a scalar (or one-element) attribute or dataset
- * with memory type mtype into buf. */
-static int read_one(hid_t obj, int is_attr, hid_t mtype, void *buf) {
-  hid_t space = is_attr ? H5Aget_space(obj) : H5Dget_space(obj);
+/* Read the one element of a scalar (or one-element) attribute with memory
+ * type mtype into buf. */
+static int read_one(hid_t attr, hid_t mtype, void *buf) {
+  hid_t space = H5Aget_space(attr);
   int rc = -1;
   if (space < 0)
     return -1;
   if (H5Sget_simple_extent_npoints(space) != 1)
     goto out;
-  if (is_attr ? H5Aread(obj, mtype, buf) < 0
-              : H5Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+  if (H5Aread(attr, mtype, buf) < 0)
     goto out;
   rc = 0;
 out:
@@ -24,10 +24,10 @@ out:
   return rc;
 }
 
-static int read_string(hid_t obj, int is_attr, char **out) {
+static int read_string(hid_t attr, char **out) {
   int rc = -1;
   hid_t mtype = H5I_INVALID_HID;
-  hid_t ftype = is_attr ? H5Aget_type(obj) : H5Dget_type(obj);
+  hid_t ftype = H5Aget_type(attr);
   char *buf = NULL;
   *out = NULL;
   if (ftype < 0 || H5Tget_class(ftype) != H5T_STRING)
@@ -37,8 +37,7 @@ static int read_string(hid_t obj, int is_attr, char **out) {
     goto out;
   if (H5Tis_variable_str(ftype) > 0) {
     char *p = NULL;
-    if (H5Tset_size(mtype, H5T_VARIABLE) < 0 ||
-        read_one(obj, is_attr, mtype, &p) < 0)
+    if (H5Tset_size(mtype, H5T_VARIABLE) < 0 || read_one(attr, mtype, &p) < 0)
       goto out;
     buf = strdup(p ? p : "");
     H5free_memory(p);
@@ -50,7 +49,7 @@ static int read_string(hid_t obj, int is_attr, char **out) {
         H5Tset_strpad(mtype, H5T_STR_NULLTERM) < 0)
       goto out;
     buf = calloc(1, size + 1);
-    if (buf && read_one(obj, is_attr, mtype, buf) < 0) {
+    if (buf && read_one(attr, mtype, buf) < 0) {
       free(buf);
       buf = NULL;
       goto out;
@@ -74,19 +73,8 @@ int psw__h5_read_attr_string(hid_t loc, const char *name, char **out) {
   *out = NULL;
   if (a < 0)
     return -1;
-  rc = read_string(a, 1, out);
+  rc = read_string(a, out);
   H5Aclose(a);
-  return rc;
-}
-
-int psw__h5_read_scalar_string(hid_t loc, const char *name, char **out) {
-  hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
-  int rc;
-  *out = NULL;
-  if (d < 0)
-    return -1;
-  rc = read_string(d, 0, out);
-  H5Dclose(d);
   return rc;
 }
 
@@ -103,7 +91,7 @@ static int read_attr_num(hid_t loc, const char *name, hid_t mtype, void *out) {
   if (H5Tget_class(t) != H5T_INTEGER && H5Tget_class(t) != H5T_FLOAT &&
       H5Tget_class(t) != H5T_ENUM)
     goto out;
-  rc = read_one(a, 1, mtype, out);
+  rc = read_one(a, mtype, out);
 out:
   if (t >= 0)
     H5Tclose(t);
@@ -117,16 +105,6 @@ int psw__h5_read_attr_i64(hid_t loc, const char *name, int64_t *out) {
 
 int psw__h5_read_attr_u64(hid_t loc, const char *name, uint64_t *out) {
   return read_attr_num(loc, name, H5T_NATIVE_UINT64, out);
-}
-
-int psw__h5_read_scalar_double(hid_t loc, const char *name, double *out) {
-  hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
-  int rc;
-  if (d < 0)
-    return -1;
-  rc = read_one(d, 0, H5T_NATIVE_DOUBLE, out);
-  H5Dclose(d);
-  return rc;
 }
 
 struct list {

@@ -80,31 +80,6 @@ typedef struct ploc {
   int own_count;  /* num_samples or array given by this parameter */
 } ploc_t;
 
-/* Parameter names become HDF5 group names (/sweep_params/<name>) and
- * {name} placeholders, so '/', '.', '..' and braces cannot be used. */
-int psw__spec_check_name(psw__spec_rd_t *rd, const char *name, int line,
-                         const char *path, const char *what) {
-  const char *bad = NULL;
-  if (!*name)
-    bad = "empty";
-  else if (!strcmp(name, ".") || !strcmp(name, ".."))
-    bad = "'.' and '..' are not valid names";
-  else if (strchr(name, '/'))
-    bad = "contains '/'";
-  else if (strchr(name, '{') || strchr(name, '}'))
-    bad = "contains a brace";
-  /* Control characters (C0, DEL, and C1: U+0080..U+009F, UTF-8 C2 80..9F,
-   * U+0085 among them) would end or garble a line wherever the name is
-   * printed (messages, `show`, CSV headers) and are no one's intent. */
-  for (const unsigned char *c = (const unsigned char *)name; !bad && *c; c++)
-    if (*c < 0x20 || *c == 0x7f ||
-        (c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f))
-      bad = "contains a control character";
-  if (bad)
-    return psw__spec_fail(rd, line, path, "invalid %s name: %s", what, bad);
-  return 0;
-}
-
 static int read_array(psw__spec_rd_t *rd, const yaml_node_t *n,
                       const char *path, psw_param_t *p) {
   char ip[PSW__KEYPATH_MAX];
@@ -512,15 +487,4 @@ int psw__spec_read_param_map(psw__spec_rd_t *rd, yaml_node_t *n, int key_line,
                     : random_total(rd, loc, num_samples_line);
   free(loc);
   return rc;
-}
-
-/* `parameters:` is a mapping of parameters, or (SPEC 3.0) a string naming
- * a WaterTAP sweep-parameter file. */
-int psw__spec_read_params(psw__spec_rd_t *rd, const psw__spec_kv_t *params,
-                          int num_samples_line) {
-  yaml_node_t *n = params->val;
-  if (n->type == YAML_SCALAR_NODE && !psw__spec_is_null(n))
-    return psw__spec_read_params_file(rd, params, num_samples_line);
-  return psw__spec_read_param_map(rd, n, psw__spec_line(params->key),
-                                  num_samples_line);
 }

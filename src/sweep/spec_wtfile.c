@@ -124,3 +124,14 @@ int psw__spec_read_params_file(psw__spec_rd_t *rd, const psw__spec_kv_t *params,
   yaml_document_delete(&doc);
   return rc;
 }
+
+/* `parameters:` is a mapping of parameters, or (SPEC 3.0) a string naming
+ * a WaterTAP sweep-parameter file. */
+int psw__spec_read_params(psw__spec_rd_t *rd, const psw__spec_kv_t *params,
+                          int num_samples_line) {
+  yaml_node_t *n = params->val;
+  if (n->type == YAML_SCALAR_NODE && !psw__spec_is_null(n))
+    return psw__spec_read_params_file(rd, params, num_samples_line);
+  return psw__spec_read_param_map(rd, n, psw__spec_line(params->key),
+                                  num_samples_line);
+}

@@ -146,7 +146,7 @@ static int check_row(const struct row *r) {
   psw_topo_t t;
   CHECK_OK(make(&t, r->desc, r->src));
   psw_plan_t p;
-  CHECK_OK(psw__plan_ex(&t, r->req, r->jobs, r->have, &p));
+  CHECK_OK(psw__plan(&t, r->req, r->jobs, r->have, &p));
   int bad = strcmp(p.backend, r->backend) || p.available != r->available ||
             p.workers_per_rank != r->per_rank ||
             p.workers_per_node != r->per_node || p.node_group != r->group ||
@@ -180,7 +180,7 @@ static int test_unknowns(void) {
   t.cpus = cpus;
   t.num_cpus = 2;
   psw_plan_t p;
-  CHECK_OK(psw__plan_ex(&t, NULL, -1, ALL, &p));
+  CHECK_OK(psw__plan(&t, NULL, -1, ALL, &p));
   CHECK(!strcmp(p.backend, "hybrid"));
   CHECK_EQ(p.workers_per_rank, 2);
   CHECK_EQ(p.workers_per_node, -1);
@@ -189,10 +189,10 @@ static int test_unknowns(void) {
   /* No CPU list at all counts as one CPU: mpi. */
   t.cpus = NULL;
   t.num_cpus = 0;
-  CHECK_OK(psw__plan_ex(&t, NULL, -1, ALL, &p));
+  CHECK_OK(psw__plan(&t, NULL, -1, ALL, &p));
   CHECK(!strcmp(p.backend, "mpi"));
-  CHECK_EQ(psw__plan_ex(NULL, NULL, -1, ALL, &p), PSW_ERR_INVAL);
-  CHECK_EQ(psw__plan_ex(&t, NULL, -1, ALL, NULL), PSW_ERR_INVAL);
+  CHECK_EQ(psw__plan(NULL, NULL, -1, ALL, &p), PSW_ERR_INVAL);
+  CHECK_EQ(psw__plan(&t, NULL, -1, ALL, NULL), PSW_ERR_INVAL);
   return 0;
 }
 
@@ -226,7 +226,7 @@ static int test_invariants(void) {
         for (size_t j = 0; j < sizeof jobs / sizeof jobs[0]; j++)
           for (unsigned have = 0; have <= ALL; have++) {
             psw_plan_t p;
-            CHECK_OK(psw__plan_ex(&t, reqs[q], jobs[j], have, &p));
+            CHECK_OK(psw__plan(&t, reqs[q], jobs[j], have, &p));
             combos++;
             CHECK(psw__plan_native_name(p.backend) != NULL);
             CHECK(strcmp(p.backend, "auto") != 0);
@@ -312,14 +312,14 @@ static int test_names_and_build(void) {
   CHECK(psw__plan_native_name("nope") == NULL);
   CHECK(psw__plan_native_name(NULL) == NULL);
 
-  unsigned have = psw__plan_have();
+  unsigned have = psw__registry_have();
   CHECK_EQ(!!(have & MPI), psw_backend_lookup("mpi") != NULL);
   CHECK_EQ(!!(have & HYB), psw_backend_lookup("hybrid") != NULL);
   psw_topo_t t;
   CHECK_OK(make(&t, "nodes:2 ranks_per_node:2", PMIX));
   psw_plan_t a, b;
-  CHECK_OK(psw__plan(&t, NULL, -1, &a));
-  CHECK_OK(psw__plan_ex(&t, NULL, -1, have, &b));
+  CHECK_OK(psw__plan(&t, NULL, -1, psw__registry_have(), &a));
+  CHECK_OK(psw__plan(&t, NULL, -1, have, &b));
   CHECK(!memcmp(&a, &b, sizeof a));
   psw__topo_fini(&t);
   return 0;

@@ -85,10 +85,13 @@ def lib():
 
 
 class Opts(ctypes.Structure):
-    """psw_opts_t (include/parsweep/manager.h), with room to spare so that
-    fields appended later by psw_opts_init do not write past it."""
+    """psw_opts_t (include/parsweep/manager.h). psw_opts_init_sized is told
+    this mirror's size (struct_size), so that a newer library writes and
+    reads only the fields it covers; the spare room is not needed for that
+    and stays zero."""
 
     _fields_ = [
+        ("struct_size", ctypes.c_size_t),
         ("num_workers", ctypes.c_int),
         ("shm_slot_bytes", ctypes.c_size_t),
         ("abort_grace_s", ctypes.c_double),
@@ -140,6 +143,7 @@ def _declare(L):
         "psw_strerror": (C, [I]),
         "psw_err_name": (C, [I]),
         "psw_opts_init": (None, [ctypes.POINTER(Opts)]),
+        "psw_opts_init_sized": (I, [ctypes.POINTER(Opts), S]),
         "psw_backend_lookup": (P, [C]),
         "psw_backend_desc_name": (C, [P]),
         "psw_create_parallel_manager": (I, [ctypes.POINTER(P), C, ctypes.POINTER(Opts)]),

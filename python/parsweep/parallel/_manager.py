@@ -26,7 +26,7 @@ class Manager:
                  elastic_listen=None, elastic_endpoint=None, elastic_min_workers=0):
         L = _lib.lib()
         opts = _lib.Opts()
-        L.psw_opts_init(ctypes.byref(opts))
+        L.psw_opts_init_sized(ctypes.byref(opts), ctypes.sizeof(opts))
         opts.num_workers = int(num_workers)
         opts.abort_grace_s = float(abort_grace_s)
         # elastic (docs/elastic.md): a worker when elastic_connect names the
