@@ -132,7 +132,7 @@ def main():
                     "fixed cost (0: none)")
     ap.add_argument("--reps", type=int, default=5,
                     help="runs of every size, interleaved; medians reported")
-    ap.add_argument("--time-from", type=int, default=100000,
+    ap.add_argument("--time-from", type=int, default=1000000,
                     help="compare the time per sample from the first size "
                     "at least this large")
     ap.add_argument("--isolate", action="store_true",
@@ -191,7 +191,8 @@ def main():
     if not launcher and len(rows) > 1:
         n, kib, wall, _ = rows[-1]
         # The time is compared from the first size with work enough to time
-        # (10^5: 10^4 samples take a few ms against ~0.15 s of start-up).
+        # (10^6: 10^5 samples take ~0.03 s against ~0.04 s of start-up, and
+        # their slope moved from 0.16 to 0.25 us between three runs).
         t0 = next((r for r in rows if r[0] >= a.time_from), rows[0])
         tr = per_sample(n, wall) / per_sample(t0[0], t0[2])
         mr = kib / base
