@@ -117,6 +117,7 @@ int psw_create_parallel_manager(psw_manager_t **mgr, const char *backend,
                                 const psw_opts_t *opts) {
   if (!mgr)
     return PSW_ERR_INVAL;
+  *mgr = NULL; /* no manager on any error */
   const psw_backend_t *be = psw_backend_lookup(backend);
   if (!be) {
     /* A name of SPEC §1 this build lacks: known, but unavailable, rather
