@@ -1,6 +1,7 @@
 /* parsweep — the command model's pieces apart from its supervision
  * (model_cmd.c): the argv templates (model_argv.c, pure) and the
- * environment (model_env.c). Internal to src/sweep. */
+ * environment (model_env.c, the server kind's too). Internal to
+ * src/sweep. */
 #ifndef PSW_SWEEP_MODEL_CMD_H
 #define PSW_SWEEP_MODEL_CMD_H
 
@@ -38,5 +39,11 @@ int psw__cmd_env(const psw_spec_t *spec, int worker, int rank, char *index_slot,
                  char ***envp, size_t *nowned, char *err, size_t errlen);
 /* The value of key in envp, or NULL. */
 const char *psw__cmd_env_get(char **envp, const char *key);
+/* The server kind's: the parent's, then spec->env (the last of a repeated
+ * key), then PARSWEEP_WORKER, PARSWEEP_RANK and PARSWEEP_SERVER_FD=3;
+ * PARSWEEP_INDEX never, not even inherited. *envp gets the array, every
+ * entry malloc'd (also on an error: the caller frees it). 0, or -1 when
+ * out of memory. */
+int psw__srv_env(const psw_spec_t *spec, int worker, int rank, char ***envp);
 
 #endif /* PSW_SWEEP_MODEL_CMD_H */

@@ -1,8 +1,9 @@
 /* parsweep — the command model's environment: the program found on the
  * child's PATH at open, and the environment snapshot each sample's
  * process gets (the parent's, the spec's env, PARSWEEP_WORKER/RANK and the
- * per-sample PARSWEEP_INDEX slot). Apart from supervision (model_cmd.c):
- * it is computed once, at open. */
+ * per-sample PARSWEEP_INDEX slot); the server kind's environment too
+ * (the same rules, one process for many samples). Apart from supervision
+ * (model_cmd.c, model_server.c): it is computed once, at open. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -132,4 +133,44 @@ const char *psw__cmd_env_get(char **envp, const char *key) {
       return *e + n + 1;
   }
   return NULL;
+}
+
+/* The server kind's environment (model_server.c): ours, then spec->env (a
+ * repeated key: the last), then PARSWEEP_WORKER, PARSWEEP_RANK and
+ * PARSWEEP_SERVER_FD. PARSWEEP_INDEX is never set (a server serves many
+ * samples), not even one inherited. */
+int psw__srv_env(const psw_spec_t *spec, int worker, int rank, char ***envp) {
+  char ours[4][64];
+  snprintf(ours[0], sizeof ours[0], "PARSWEEP_WORKER=%d", worker);
+  snprintf(ours[1], sizeof ours[1], "PARSWEEP_RANK=%d", rank);
+  snprintf(ours[2], sizeof ours[2], "PARSWEEP_SERVER_FD=3");
+  snprintf(ours[3], sizeof ours[3], "PARSWEEP_INDEX=");
+  size_t n = 0;
+  for (char **e = environ; e && *e; e++)
+    n++;
+  char **ev = calloc(n + spec->nenv + 4, sizeof *ev);
+  *envp = ev;
+  if (!ev)
+    return -1;
+  size_t k = 0;
+  for (char **e = environ; e && *e; e++) {
+    int skip = 0;
+    for (int j = 0; j < 4 && !skip; j++)
+      skip = key_eq(ours[j], *e);
+    for (size_t j = 0; j < spec->nenv && !skip; j++)
+      skip = key_eq(spec->env[j], *e);
+    if (!skip && !(ev[k++] = strdup(*e)))
+      return -1;
+  }
+  for (size_t i = 0; i < spec->nenv; i++) {
+    int later = 0;
+    for (size_t j = i + 1; j < spec->nenv && !later; j++)
+      later = key_eq(spec->env[i], spec->env[j]);
+    if (!later && !(ev[k++] = strdup(spec->env[i])))
+      return -1;
+  }
+  for (int j = 0; j < 3; j++)
+    if (!(ev[k++] = strdup(ours[j])))
+      return -1;
+  return 0;
 }
