@@ -1,6 +1,6 @@
 /* parsweep — elastic: the head's state and the calls between its pieces
  * (internal to src/elastic/head*.c). The head is split by concern, each
- * file using only those below it (no cycle):
+ * file using only those listed before it (no cycle):
  *   head_member.c    the member table: sending, losing a worker, liveness
  *   head_auth.c      who may talk: the CURVE router and its gate, the
  *                    endpoint file, each worker's id, token and connection
