@@ -72,7 +72,7 @@ struct psw_ehead {
    * a storm that took every other one must not leave workers without it. */
   int spare_fd;
   int min_workers;
-  double timeout, last_wait_log;
+  double timeout;
   struct member **mem;
   int nmem, next_id;
   char host[64];

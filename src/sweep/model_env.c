@@ -95,11 +95,11 @@ int psw__cmd_env(const psw_spec_t *spec, int worker, int rank, char *index_slot,
                              spec->command[0], spec->env[i]);
     nspec++;
   }
+  size_t n = 0;
   char **ev = calloc(nparent + nspec + 4, sizeof *ev);
   *envp = ev;
   if (!ev)
     goto nomem;
-  size_t n = 0;
   for (char **e = environ; e && *e; e++) {
     if (!overridden(spec, *e) && !(ev[n++] = strdup(*e)))
       goto nomem;
@@ -122,6 +122,8 @@ int psw__cmd_env(const psw_spec_t *spec, int worker, int rank, char *index_slot,
   ev[n] = index_slot;
   return 0;
 nomem:
+  *nowned = n; /* what was copied is freed by psw__cmd_close (the failed
+                  slot is NULL) */
   return psw__model_errf(PSW_ERR_NOMEM, err, errlen,
                          "command %s: out of memory", spec->command[0]);
 }
