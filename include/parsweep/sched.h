@@ -2,6 +2,7 @@
 #ifndef PARSWEEP_SCHED_H
 #define PARSWEEP_SCHED_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "export.h"
@@ -39,7 +40,15 @@ typedef int (*psw_task_rec_fn)(psw_ctx_t *ctx, uint64_t index, void *record,
  * plain record. The record is valid only during the call. */
 typedef int (*psw_sink_fn)(uint64_t index, const void *record, void *arg);
 
+/* Options of psw_for_ex. Initialise with psw_for_opts_init() and then set
+ * the fields you need, so that fields added later keep their defaults. */
 typedef struct psw_for_opts {
+  /* sizeof the caller's psw_for_opts_t, set by psw_for_opts_init(). The
+   * library reads only the fields this size covers and gives the rest
+   * their defaults, so that a program built against an older, smaller
+   * psw_for_opts_t keeps working with a newer library (fields are only
+   * ever appended). 0 (a struct zeroed by hand): this header's size. */
+  size_t struct_size;
   size_t record_size; /* bytes per record; 0 = no records, no sink */
   psw_sink_fn sink;   /* used on the root only */
   void *sink_arg;
@@ -98,16 +107,29 @@ typedef struct psw_for_opts {
  * (mpi), the root (single-node backends). */
 PSW_EXTERN int psw_is_node_writer(const psw_ctx_t *ctx);
 
-/* Fill `opts` with defaults (no records, min_chunk 1). */
+/* Fill the first `size` bytes of `opts` with defaults (every field 0: no
+ * records, chunks of any size from 1) and set opts->struct_size = size: nothing
+ * past the caller's struct is written. `size` is at least sizeof(size_t);
+ * PSW_ERR_INVAL otherwise (or NULL). */
+PSW_EXTERN int psw_for_opts_init_sized(psw_for_opts_t *opts, size_t size);
+
+/* Fill `opts` with defaults. In C this is psw_for_opts_init_sized() with
+ * the caller's sizeof (the macro below), so that a program compiled
+ * against this header passes its own size; the function itself (for dlsym
+ * and ctypes users) assumes this library's size. */
 PSW_EXTERN void psw_for_opts_init(psw_for_opts_t *opts);
+#define psw_for_opts_init(opts)                                                \
+  ((void)psw_for_opts_init_sized((opts), sizeof *(opts)))
 
 /* psw_for with results streamed to the root as they are produced (the
  * scatter + gather of WaterTAP, without waiting for the end): every
  * task(ctx, i, record, arg) fills a record that reaches opts->sink on the
  * root while the loop runs. Memory is bounded: a worker whose records the
- * sink has not consumed yet waits. Returns as psw_for. Errors also:
- * PSW_ERR_INVAL (record_size > 0 without a sink on the root, a record too
- * large for the backend's staging memory). */
+ * sink has not consumed yet waits. `opts` may be NULL (the defaults); only
+ * the bytes its struct_size covers are read. Returns as psw_for. Errors
+ * also: PSW_ERR_INVAL (record_size > 0 without a sink on the root, a
+ * record too large for the backend's staging memory, first > n, a
+ * struct_size below sizeof(size_t) but not 0). */
 PSW_EXTERN int psw_for_ex(psw_ctx_t *ctx, uint64_t n, psw_task_rec_fn task,
                           void *arg, const psw_for_opts_t *opts);
 

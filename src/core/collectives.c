@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/dtype.h"
+#include "core/sized.h"
 #include "internal.h"
 
 #define PSW_STACK_RANKS 64
@@ -227,9 +228,14 @@ int psw_is_node_writer(const psw_ctx_t *ctx) {
   return ctx->rank == 0;
 }
 
-void psw_for_opts_init(psw_for_opts_t *opts) {
-  if (opts)
-    memset(opts, 0, sizeof *opts);
+int psw_for_opts_init_sized(psw_for_opts_t *opts, size_t size) {
+  return psw__sized_init(opts, size, sizeof *opts);
+}
+
+/* The function behind the macro of sched.h, for callers that cannot pass
+ * a size (dlsym, ctypes): this library's layout. */
+void(psw_for_opts_init)(psw_for_opts_t *opts) {
+  (void)psw_for_opts_init_sized(opts, sizeof *opts);
 }
 
 int psw_for(psw_ctx_t *ctx, uint64_t n, psw_task_fn task, void *arg) {
@@ -272,8 +278,11 @@ int psw_for_ex(psw_ctx_t *ctx, uint64_t n, psw_task_rec_fn task, void *arg,
   if (!ctx || !task)
     return PSW_ERR_INVAL;
   struct psw_loop L = {.n = n, .task_rec = task, .arg = arg};
-  if (opts)
-    L.opts = *opts;
+  /* The caller's struct may be older and smaller than this library's: the
+   * backends get a full copy, with the fields it lacks at their defaults. */
+  psw_for_opts_init(&L.opts);
+  if (opts && psw__sized_read(&L.opts, opts, sizeof L.opts))
+    return PSW_ERR_INVAL;
   struct shifted sh = {task,         arg,         L.opts.sink, L.opts.sink_arg,
                        L.opts.first, L.opts.chunk};
   if (L.opts.first > n)

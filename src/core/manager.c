@@ -4,18 +4,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/sized.h"
 #include "internal.h"
 #include "plan.h"
 #include "topo.h"
 
 int psw_opts_init_sized(psw_opts_t *opts, size_t size) {
-  if (!opts || size < sizeof opts->struct_size)
-    return PSW_ERR_INVAL;
   /* Every default is 0 (manager.h); a default that is not would be set
    * here for the fields `size` covers. */
-  memset(opts, 0, size < sizeof *opts ? size : sizeof *opts);
-  opts->struct_size = size;
-  return 0;
+  return psw__sized_init(opts, size, sizeof *opts);
 }
 
 /* The function behind the macro of manager.h, for callers that cannot
@@ -29,14 +26,7 @@ void(psw_opts_init)(psw_opts_t *opts) {
  * the caller was built). 0 B to read is an error: not even the size. */
 static int read_opts(psw_opts_t *dst, const psw_opts_t *src) {
   psw_opts_init(dst);
-  if (!src)
-    return 0;
-  size_t n = src->struct_size ? src->struct_size : sizeof *src;
-  if (n < sizeof src->struct_size)
-    return PSW_ERR_INVAL;
-  memcpy(dst, src, n < sizeof *dst ? n : sizeof *dst);
-  dst->struct_size = sizeof *dst;
-  return 0;
+  return src ? psw__sized_read(dst, src, sizeof *dst) : 0;
 }
 
 const psw_backend_t *psw_backend_serial(void) {

@@ -106,9 +106,13 @@ class Opts(ctypes.Structure):
 
 
 class ForOpts(ctypes.Structure):
-    """psw_for_opts_t (include/parsweep/sched.h), with room to spare."""
+    """psw_for_opts_t (include/parsweep/sched.h). psw_for_opts_init_sized
+    is told this mirror's size (struct_size), so that a newer library writes
+    and reads only the fields it covers; the spare room is not needed for
+    that and stays zero."""
 
     _fields_ = [
+        ("struct_size", ctypes.c_size_t),
         ("record_size", ctypes.c_size_t),
         ("sink", ctypes.c_void_p),
         ("sink_arg", ctypes.c_void_p),
@@ -164,6 +168,7 @@ def _declare(L):
         "psw_allreduce": (I, [P, P, P, S, I, I]),
         "psw_for": (I, [P, ctypes.c_uint64, TASK_FN, P]),
         "psw_for_opts_init": (None, [ctypes.POINTER(ForOpts)]),
+        "psw_for_opts_init_sized": (I, [ctypes.POINTER(ForOpts), S]),
         "psw_for_ex": (I, [P, ctypes.c_uint64, TASK_REC_FN, P, ctypes.POINTER(ForOpts)]),
     }
     for name, (res, args) in protos.items():

@@ -200,7 +200,7 @@ class Context:
 
         if max_chunk:
             opts = _lib.ForOpts()
-            L.psw_for_opts_init(ctypes.byref(opts))
+            L.psw_for_opts_init_sized(ctypes.byref(opts), ctypes.sizeof(opts))
             opts.max_chunk = int(max_chunk)
             cb = _lib.TASK_REC_FN(lambda _ctx, index, _rec, _arg: run(index))
             rc = L.psw_for_ex(self._p, n, cb, None, ctypes.byref(opts))
@@ -240,7 +240,7 @@ class Context:
             return 0
 
         opts = _lib.ForOpts()
-        L.psw_for_opts_init(ctypes.byref(opts))
+        L.psw_for_opts_init_sized(ctypes.byref(opts), ctypes.sizeof(opts))
         opts.record_size = record_size
         sink_cb = _lib.SINK_FN(sink)
         opts.sink = ctypes.cast(sink_cb, ctypes.c_void_p)
