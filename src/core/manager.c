@@ -144,6 +144,10 @@ const char *psw_backend_name(const psw_manager_t *mgr) {
   return mgr ? mgr->be->name : NULL;
 }
 
+unsigned psw_manager_caps(const psw_manager_t *mgr) {
+  return mgr ? psw_backend_caps(mgr->be) : 0;
+}
+
 int psw_num_workers(const psw_manager_t *mgr) {
   return mgr ? mgr->num_workers : 0;
 }

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "internal.h"
+#include "util.h"
 #include "outfiles.h"
 #include "parsweep/error.h"
 

@@ -1,5 +1,5 @@
 /* parsweep — the output lock (see lock.h). */
-#include "sweep/lock.h"
+#include "lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "parsweep/error.h"
-#include "sweep/outfiles.h"
+#include "outfiles.h"
 
 int psw__lock_output(const char *output, psw_lock_t *lk, char *err,
                      size_t errlen) {

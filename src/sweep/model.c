@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "internal.h"
+#include "util.h"
 #include "model.h"
 #include "parsweep/error.h"
 

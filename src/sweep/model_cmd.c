@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "util.h"
 #include "model.h"
 #include "parsweep/error.h"
 #include "parsweep/log.h"

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "internal.h"
+#include "util.h"
 #include "model.h"
 #include "parsweep/error.h"
 #include "parsweep/model.h"

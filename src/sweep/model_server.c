@@ -40,7 +40,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "util.h"
 #include "model.h"
 #include "parsweep/error.h"
 #include "parsweep/log.h"

@@ -7,7 +7,7 @@
 
 #include "../check.h"
 #include "parsweep/error.h"
-#include "sweep/doneset.h"
+#include "doneset.h"
 
 enum { N = 4096 };
 

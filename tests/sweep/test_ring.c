@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "../check.h"
-#include "internal.h"
+#include "util.h"
 #include "model.h"
 #include "parsweep/error.h"
 #include "spec.h"
