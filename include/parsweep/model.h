@@ -59,8 +59,7 @@ typedef const psw_model_t *(*psw_model_entry_fn)(void);
 #if defined(__GNUC__)
 __attribute__((visibility("default")))
 #endif
-const psw_model_t *
-psw_model_entry(void);
+const psw_model_t *psw_model_entry(void);
 
 #ifdef __cplusplus
 }
