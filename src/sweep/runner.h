@@ -77,8 +77,4 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
 int psw__sweep_serve(const char *endpoint, psw_sweep_stats_t *stats, char *err,
                      size_t errlen);
 
-/* Ask a running sweep to stop: no new samples are started, running ones
- * finish and everything finished is recorded. Async-signal-safe. */
-void psw__sweep_request_stop(void);
-
 #endif /* PSW_SWEEP_RUNNER_H */
