@@ -16,17 +16,11 @@ import subprocess
 import sys
 
 
-# Literals that are not this registry's, or not yet removed, each with why.
-# The runner and collectives.c compare a manager's backend name with
-# "elastic" (issue 17, acceptance 1: capabilities instead of names); they
-# are being rewritten apart from this change and leave this list then.
+# Literals that are not this registry's, each with why. (The sweep and the
+# core ask a backend's capabilities, never its name: build.public_api.)
 ELSEWHERE = {
     ("src/cli/cmd_submit.c", "hybrid"): "the default job-script template, "
                                         "jobscripts/hybrid.sbatch",
-    ("src/sweep/runner_region.c", "elastic"): "acceptance 1, not yet done",
-    ("src/sweep/runner_write.c", "elastic"): "acceptance 1, not yet done",
-    ("src/sweep/runner_elastic.c", "elastic"): "acceptance 1, not yet done",
-    ("src/sweep/runner.c", "auto"): "acceptance 1, not yet done",
 }
 
 

@@ -25,6 +25,11 @@ typedef int (*psw_region_fn)(psw_ctx_t *ctx, void *arg);
 
 /* Options of a manager. Initialise with psw_opts_init() and then set the
  * fields you need, so that fields added later keep their defaults. */
+/* The default of psw_opts_t.shm_slot_bytes. A psw_for_ex record of the
+ * pool backends travels in one slot, with 8 bytes of its own: a record of
+ * up to this size less 8 fits every manager made with the default. */
+#define PSW_DEFAULT_SHM_SLOT_BYTES (128 * 1024)
+
 typedef struct psw_opts {
   /* sizeof the caller's psw_opts_t, set by psw_opts_init(). The library
    * reads only the fields this size covers and gives the rest their
@@ -38,7 +43,7 @@ typedef struct psw_opts {
   int num_workers;
   /* Bytes of shared staging memory per worker and buffer used by the
    * shared-memory collectives; larger messages are pipelined through it.
-   * 0 = default (128 KiB). */
+   * 0 = default (PSW_DEFAULT_SHM_SLOT_BYTES). */
   size_t shm_slot_bytes;
   /* Seconds that the survivors of a failed fork region may take to leave
    * the region before they are killed. 0 = default (10 s). */

@@ -271,8 +271,12 @@ int psw__cmd_run(int argc, char **argv) {
   o.report_arg = &o;
   /* elastic: -j asks for local workers; the head itself evaluates none. */
   struct local_workers lw = {.self = self, .jobs = o.workers, .pid = -1};
+  /* The backend, resolved here once ("auto": the plan's pick) and passed
+   * down; NULL (unknown, not built) leaves the name to the factory, which
+   * says so. */
   const psw_backend_t *be =
       psw_backend_lookup(o.backend ? o.backend : spec->backend);
+  o.backend_desc = be;
   if (psw_backend_caps(be) & PSW_CAP_DYNAMIC_MEMBERS) {
     if (sl <= 0 && lw.jobs > 0) {
       fprintf(stderr, "parsweep run: cannot find this executable to start "
