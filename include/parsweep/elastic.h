@@ -3,8 +3,9 @@
  * A head (psw_create_parallel_manager with "elastic" and no
  * opts.elastic_connect) listens and hands work to the workers that join it;
  * a worker connects to the endpoint file the head wrote. Its options are
- * the elastic_* fields of psw_opts_t (manager.h). The functions below
- * return PSW_ERR_INVAL on a manager of another backend: a program asks
+ * the elastic_* fields of psw_opts_t (manager.h). The first two functions
+ * below return PSW_ERR_INVAL on a manager of another backend
+ * (PSW_ERR_UNAVAILABLE in a library built without elastic): a program asks
  * psw_manager_caps() for PSW_CAP_DYNAMIC_MEMBERS rather than a name. */
 #ifndef PARSWEEP_ELASTIC_H
 #define PARSWEEP_ELASTIC_H

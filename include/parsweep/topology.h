@@ -7,8 +7,8 @@
  * why the plan picked what it picked. The plan is a pure function of a
  * topology, a requested backend and -j, with this library's backends.
  *
- * The structs below are filled by the library and read by the caller; they
- * grow only at their end. */
+ * The caller allocates the structs below and the library fills them: a
+ * change of their layout is an ABI change (a new major version). */
 #ifndef PARSWEEP_TOPOLOGY_H
 #define PARSWEEP_TOPOLOGY_H
 
