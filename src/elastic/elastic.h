@@ -123,7 +123,7 @@ int psw__egate_open(void *zctx, void *router, const char *client_public,
                     struct psw_egate **out);
 void psw__egate_close(struct psw_egate *g);
 
-/* --- head.c ----------------------------------------------------------------
+/* --- head.c, head_coll.c (the pieces: head_impl.h) -----------------------
  */
 struct psw_ehead;
 int psw__ehead_create(psw_manager_t *m, struct psw_ehead **out);
@@ -138,7 +138,7 @@ int psw__ehead_loop(struct psw_ehead *h, psw_ctx_t *c,
                     const struct psw_loop *L);
 void psw__ehead_abort(struct psw_ehead *h, int err);
 
-/* --- worker.c --------------------------------------------------------------
+/* --- worker.c, worker_coll.c, worker_loop.c (worker_impl.h) ---------------
  */
 struct psw_eworker;
 int psw__eworker_create(psw_manager_t *m, const char *endpoint,

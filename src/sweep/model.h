@@ -153,7 +153,7 @@ void psw__srv_close(psw_srv_t *s, int cancel_fd);
 const char *psw__srv_error(const psw_srv_t *s);
 
 /* execvp's search for name on path_env (NULL: the default path), done at
- * open so that a missing program is an open error (model_cmd.c). Returns
+ * open so that a missing program is an open error (model_env.c). Returns
  * a malloc'd path or NULL. */
 char *psw__model_resolve(const char *name, const char *path_env);
 

@@ -8,7 +8,11 @@
  *
  * The child is started, waited for and ended by the supervisor of every
  * model kind (proc.h): its wait watches the stdout pipe, the child's exit
- * and the cancel fd at once, with the next deadline as its timeout. */
+ * and the cancel fd at once, with the next deadline as its timeout.
+ *
+ * This file holds the kind's open, its supervision of one sample and the
+ * sample's status; the argv templates (model_argv.c, pure) and the
+ * environment (model_env.c) are apart (model_cmd.h). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -27,11 +31,10 @@
 
 #include "util.h"
 #include "model.h"
+#include "model_cmd.h"
 #include "parsweep/error.h"
 #include "parsweep/log.h"
 #include "proc.h"
-
-extern char **environ;
 
 /* Longest stdout line kept; a longer one cannot be "name=number" and is
  * skipped up to its newline. */
@@ -54,279 +57,12 @@ struct psw_cmd {
 };
 
 /* --- placeholders ------------------------------------------------------- */
-
-/* The spec loader's rule (spec_model.c): anything but braces, so that a
- * parameter named "feed flow" has its placeholder "{feed flow}". */
-static int is_name_char(char c) {
-  return c != '\0' && c != '{' && c != '}';
-}
-
-const char *psw__placeholder_next(const char *s, size_t *name_len) {
-  if (!s)
-    return NULL;
-  for (const char *p = strchr(s, '{'); p; p = strchr(p + 1, '{')) {
-    size_t n = 0;
-    while (is_name_char(p[1 + n]))
-      n++;
-    if (n > 0 && p[1 + n] == '}') {
-      if (name_len)
-        *name_len = n;
-      return p;
-    }
-  }
-  return NULL;
-}
-
-#define PH_UNKNOWN (-1L)
-#define PH_INDEX (-2L)
-
-/* `{index}` is always the sample index (SPEC §3), even if a parameter were
- * named "index". Returns the parameter number, PH_INDEX or PH_UNKNOWN. */
-static long lookup(const psw_spec_t *spec, const char *name, size_t n) {
-  if (n == 5 && !memcmp(name, "index", 5))
-    return PH_INDEX;
-  for (size_t i = 0; i < spec->nparams; i++) {
-    const char *pn = spec->params[i].name;
-    if (pn && strlen(pn) == n && !memcmp(pn, name, n))
-      return (long)i;
-  }
-  return PH_UNKNOWN;
-}
-
-/* --- argv --------------------------------------------------------------- */
-
-typedef struct sbuf {
-  char *p;
-  size_t len, cap;
-} sbuf_t;
-
-static int sb_add(sbuf_t *b, const char *s, size_t n) {
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p)
-      return -1;
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-  return 0;
-}
-
-/* Expand one template argument; NULL with *unknown set for an unknown
- * placeholder, NULL alone when out of memory. */
-static char *expand(const psw_spec_t *spec, const char *t, uint64_t index,
-                    const double *params, int *unknown) {
-  sbuf_t b = {0};
-  size_t n;
-  const char *ph;
-  int rc = 0;
-  while (rc == 0 && (ph = psw__placeholder_next(t, &n))) {
-    long k = lookup(spec, ph + 1, n);
-    if (k == PH_UNKNOWN) {
-      *unknown = 1;
-      free(b.p);
-      return NULL;
-    }
-    char num[40];
-    if (k == PH_INDEX)
-      snprintf(num, sizeof num, "%" PRIu64, index);
-    else
-      snprintf(num, sizeof num, "%.17g", params[k]);
-    rc = sb_add(&b, t, (size_t)(ph - t));
-    if (rc == 0)
-      rc = sb_add(&b, num, strlen(num));
-    t = ph + n + 2;
-  }
-  if (rc == 0)
-    rc = sb_add(&b, t, strlen(t));
-  if (rc != 0) {
-    free(b.p);
-    return NULL;
-  }
-  return b.p;
-}
-
-static void free_argv(const psw_spec_t *spec, char **argv) {
-  if (!argv)
-    return;
-  for (size_t i = 0; i < spec->command_argc; i++) {
-    if (argv[i] != spec->command[i])
-      free(argv[i]);
-  }
-  free(argv);
-}
-
-/* argv for one sample; arguments without placeholders are the template's
- * own strings. "%.17g" in the C locale: a host that set a decimal-comma
- * locale must not change what the model receives. */
-static char **build_argv(const psw_spec_t *spec, uint64_t index,
-                         const double *params, int *unknown) {
-  char **argv = calloc(spec->command_argc + 1, sizeof *argv);
-  if (!argv)
-    return NULL;
-  locale_t c_loc = psw__c_locale(), old = (locale_t)0;
-  if (c_loc)
-    old = uselocale(c_loc);
-  int ok = 1;
-  for (size_t i = 0; ok && i < spec->command_argc; i++) {
-    const char *t = spec->command[i];
-    if (!psw__placeholder_next(t, NULL)) {
-      argv[i] = spec->command[i];
-      continue;
-    }
-    argv[i] = expand(spec, t, index, params, unknown);
-    ok = argv[i] != NULL;
-  }
-  if (c_loc)
-    uselocale(old);
-  if (!ok) {
-    free_argv(spec, argv);
-    return NULL;
-  }
-  return argv;
-}
-
-/* --- open: executable and environment ----------------------------------- */
-
-static int is_exec_file(const char *path) {
-  struct stat st;
-  return access(path, X_OK) == 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* execvp's search, done once at open so that a missing command is an open
- * error rather than N failed samples. PATH is the child's (spec->env may set
- * it), else the default of confstr(_CS_PATH). Returns a malloc'd path or
- * NULL. */
-char *psw__model_resolve(const char *name, const char *path_env) {
-  if (strchr(name, '/'))
-    return is_exec_file(name) ? strdup(name) : NULL;
-  char defpath[256];
-  if (!path_env) {
-    size_t n = confstr(_CS_PATH, defpath, sizeof defpath);
-    path_env = (n > 0 && n <= sizeof defpath) ? defpath : "/bin:/usr/bin";
-  }
-  size_t nlen = strlen(name);
-  for (const char *d = path_env;; d++) {
-    const char *e = strchrnul(d, ':');
-    size_t dlen = (size_t)(e - d);
-    /* An empty entry means the current directory, as for execvp. */
-    char *cand = malloc(dlen + nlen + 3);
-    if (!cand)
-      return NULL;
-    if (dlen == 0)
-      memcpy(cand, ".", (dlen = 1));
-    else
-      memcpy(cand, d, dlen);
-    cand[dlen] = '/';
-    memcpy(cand + dlen + 1, name, nlen + 1);
-    if (is_exec_file(cand))
-      return cand;
-    free(cand);
-    if (*e == '\0')
-      return NULL;
-    d = e;
-  }
-}
-
-static int key_eq(const char *a, const char *b) {
-  size_t n = strcspn(a, "=");
-  return strncmp(a, b, n) == 0 && b[n] == '=';
-}
-
-/* An entry of the parent's environment replaced by spec->env or ours. */
-static int overridden(const psw_spec_t *spec, const char *e) {
-  static const char *const ours[] = {
-      "PARSWEEP_INDEX=", "PARSWEEP_WORKER=", "PARSWEEP_RANK="};
-  for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++) {
-    if (key_eq(e, ours[i]))
-      return 1;
-  }
-  for (size_t i = 0; spec->env && i < spec->nenv && spec->env[i]; i++) {
-    if (key_eq(e, spec->env[i]))
-      return 1;
-  }
-  return 0;
-}
-
-/* The snapshot environment: parent's, then spec->env (last of a repeated
- * key wins), then PARSWEEP_WORKER/RANK and the per-sample index slot. */
-static int build_env(psw_cmd_t *c, int worker, int rank, char *err,
-                     size_t errlen) {
-  const psw_spec_t *spec = c->spec;
-  size_t nparent = 0, nspec = 0;
-  for (char **e = environ; e && *e; e++)
-    nparent++;
-  for (size_t i = 0; spec->env && i < spec->nenv && spec->env[i]; i++) {
-    if (!strchr(spec->env[i], '=') || spec->env[i][0] == '=')
-      return psw__model_errf(PSW_ERR_INVAL, err, errlen,
-                             "command %s: env entry \"%s\" is not KEY=VALUE",
-                             spec->command[0], spec->env[i]);
-    nspec++;
-  }
-  c->envp = calloc(nparent + nspec + 4, sizeof *c->envp);
-  if (!c->envp)
-    goto nomem;
-  size_t n = 0;
-  for (char **e = environ; e && *e; e++) {
-    if (!overridden(spec, *e) && !(c->envp[n++] = strdup(*e)))
-      goto nomem;
-  }
-  for (size_t i = 0; i < nspec; i++) {
-    int later = 0;
-    for (size_t j = i + 1; j < nspec && !later; j++)
-      later = key_eq(spec->env[i], spec->env[j]);
-    if (!later && !(c->envp[n++] = strdup(spec->env[i])))
-      goto nomem;
-  }
-  char tmp[64];
-  snprintf(tmp, sizeof tmp, "PARSWEEP_WORKER=%d", worker);
-  if (!(c->envp[n++] = strdup(tmp)))
-    goto nomem;
-  snprintf(tmp, sizeof tmp, "PARSWEEP_RANK=%d", rank);
-  if (!(c->envp[n++] = strdup(tmp)))
-    goto nomem;
-  c->nenv_owned = n;
-  c->envp[n] = c->index_env;
-  return 0;
-nomem:
-  return psw__model_errf(PSW_ERR_NOMEM, err, errlen,
-                         "command %s: out of memory", spec->command[0]);
-}
-
-static const char *env_get(char **envp, const char *key) {
-  size_t n = strlen(key);
-  for (char **e = envp; *e; e++) {
-    if (!strncmp(*e, key, n) && (*e)[n] == '=')
-      return *e + n + 1;
-  }
-  return NULL;
-}
-
 int psw__cmd_open(const psw_spec_t *spec, int worker, int rank, psw_cmd_t **out,
                   char *err, size_t errlen) {
   *out = NULL;
-  /* Placeholders are checked here, once: the loader rejects unknown ones
-   * already, but a spec built by other code must not fail N samples. */
-  for (size_t i = 0; i < spec->command_argc; i++) {
-    if (!spec->command[i])
-      return psw__model_errf(PSW_ERR_INVAL, err, errlen,
-                             "command %s: argument %zu is NULL",
-                             spec->command[0], i);
-    size_t n;
-    for (const char *p = spec->command[i]; (p = psw__placeholder_next(p, &n));
-         p += n + 2) {
-      if (lookup(spec, p + 1, n) == PH_UNKNOWN)
-        return psw__model_errf(PSW_ERR_INVAL, err, errlen,
-                               "command %s: unknown placeholder {%.*s} in "
-                               "argument %zu",
-                               spec->command[0], (int)n, p + 1, i);
-    }
-  }
+  int rc = psw__cmd_argv_check(spec, err, errlen);
+  if (rc != 0)
+    return rc;
 
   psw_cmd_t *c = calloc(1, sizeof *c);
   if (!c)
@@ -334,7 +70,8 @@ int psw__cmd_open(const psw_spec_t *spec, int worker, int rank, psw_cmd_t **out,
                            "command %s: out of memory", spec->command[0]);
   c->spec = spec;
   snprintf(c->index_env, sizeof c->index_env, "PARSWEEP_INDEX=0");
-  int rc = build_env(c, worker, rank, err, errlen);
+  rc = psw__cmd_env(spec, worker, rank, c->index_env, &c->envp, &c->nenv_owned,
+                    err, errlen);
   if (rc != 0)
     goto fail;
   c->line = malloc(LINE_CAP);
@@ -345,7 +82,7 @@ int psw__cmd_open(const psw_spec_t *spec, int worker, int rank, psw_cmd_t **out,
   }
   const char *arg0 = spec->command[0];
   if (!psw__placeholder_next(arg0, NULL)) {
-    c->path = psw__model_resolve(arg0, env_get(c->envp, "PATH"));
+    c->path = psw__model_resolve(arg0, psw__cmd_env_get(c->envp, "PATH"));
     if (!c->path) {
       rc = psw__model_errf(PSW_ERR_MODEL, err, errlen,
                            strchr(arg0, '/')
@@ -543,7 +280,7 @@ int psw__cmd_eval(psw_cmd_t *c, uint64_t index, const double *params,
     return PSW_ERR_INTERRUPTED;
   double t0 = psw__mono_now();
   int unknown = 0;
-  char **argv = build_argv(spec, index, params, &unknown);
+  char **argv = psw__cmd_argv(spec, index, params, &unknown);
   if (!argv) {
     if (!unknown)
       return PSW_ERR_NOMEM;
@@ -563,7 +300,7 @@ int psw__cmd_eval(psw_cmd_t *c, uint64_t index, const double *params,
   if (pipe2(pfd, O_CLOEXEC) != 0) {
     psw_log(PSW_LOG_ERROR, "command %s: pipe: %s", spec->command[0],
             strerror(errno));
-    free_argv(spec, argv);
+    psw__cmd_argv_free(spec, argv);
     return PSW_ERR_SYS;
   }
   /* Non-blocking on our end only; the model's stdout stays blocking. */
@@ -571,7 +308,7 @@ int psw__cmd_eval(psw_cmd_t *c, uint64_t index, const double *params,
   psw_proc_t p;
   int src = psw__proc_start(&p, c->path, argv, c->envp, pfd[1], -1);
   close(pfd[1]);
-  free_argv(spec, argv);
+  psw__cmd_argv_free(spec, argv);
   if (src != 0) {
     close(pfd[0]);
     psw_log(PSW_LOG_ERROR, "command %s: sample %" PRIu64 ": cannot run: %s",

@@ -24,7 +24,11 @@
  *
  * The server is started, waited for and ended by the supervisor of every
  * model kind (proc.h): one wait on the socket, the server's exit and the
- * run's cancel fd, with the next deadline as its timeout. */
+ * run's cancel fd, with the next deadline as its timeout.
+ *
+ * This file holds that supervision: start-up, open/close and a sample's
+ * eval; the protocol's text and the socket are in model_server_io.c, the
+ * environment in model_env.c. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -42,144 +46,16 @@
 
 #include "util.h"
 #include "model.h"
+#include "model_cmd.h"
+#include "model_server.h"
 #include "parsweep/error.h"
 #include "parsweep/log.h"
 #include "proc.h"
 
-extern char **environ;
-
-/* Longest line either way (protocol: 1 MiB); a longer reply is a protocol
- * error, not a reason to grow without bound. */
-#define LINE_MAX_BYTES (1024 * 1024)
 /* How long a server has to leave after "exit" (protocol: ~5 s). */
 #define EXIT_WAIT_S 5.0
 /* Sample errors logged at WARN per worker; the rest at INFO. */
 #define WARN_ERRORS 5
-
-struct psw_srv {
-  const psw_spec_t *spec;
-  char *path;     /* argv[0] resolved on the server's PATH */
-  char **envp;    /* owned, NULL-terminated */
-  char name[160]; /* the argv as one string, for messages */
-  char *hello;    /* the header, sent right after each start */
-  size_t hello_len;
-  /* the running server: pid 0 when there is none (start at next eval) */
-  psw_proc_t proc;
-  int fd; /* our end of the socket pair */
-  /* outgoing bytes not yet sent, incoming bytes not yet a whole line */
-  char *out;
-  size_t out_len, out_off, out_cap;
-  char *in;
-  size_t in_len, in_cap;
-  unsigned errors_logged;
-  char err[512]; /* why the last eval failed with PSW_ERR_MODEL */
-};
-
-/* --- text --------------------------------------------------------------- */
-
-static int buf_reserve(char **p, size_t *cap, size_t need) {
-  if (need <= *cap)
-    return 0;
-  size_t c = *cap ? *cap : 256;
-  while (c < need)
-    c *= 2;
-  char *q = realloc(*p, c);
-  if (!q)
-    return -1;
-  *p = q;
-  *cap = c;
-  return 0;
-}
-
-/* Append to s->out (the unsent tail is kept in front). */
-static int out_add(psw_srv_t *s, const char *t, size_t n) {
-  if (buf_reserve(&s->out, &s->out_cap, s->out_len + n + 1))
-    return -1;
-  memcpy(s->out + s->out_len, t, n);
-  s->out_len += n;
-  return 0;
-}
-
-/* A double as the protocol writes it: "%.17g" in the C locale (the caller
- * has it in force), and the non-finite ones spelled as both C's strtod and
- * Python's float() read them ("-nan" is not Python's). */
-static int fmt_double(char *b, size_t n, double v) {
-  if (isnan(v))
-    return snprintf(b, n, "nan");
-  if (isinf(v))
-    return snprintf(b, n, v > 0 ? "inf" : "-inf");
-  return snprintf(b, n, "%.17g", v);
-}
-
-static int build_hello(psw_srv_t *s) {
-  const psw_spec_t *spec = s->spec;
-  char num[64];
-  int n = snprintf(num, sizeof num, "parsweep-server 1\nparams %zu\n",
-                   spec->nparams);
-  s->out_len = s->out_off = 0;
-  int rc = out_add(s, num, (size_t)n);
-  for (size_t k = 0; !rc && k < spec->nparams; k++)
-    rc = out_add(s, spec->params[k].name, strlen(spec->params[k].name)) ||
-         out_add(s, "\n", 1);
-  n = snprintf(num, sizeof num, "outputs %zu\n", spec->noutputs);
-  rc = rc || out_add(s, num, (size_t)n);
-  for (size_t k = 0; !rc && k < spec->noutputs; k++)
-    rc = out_add(s, spec->outputs[k], strlen(spec->outputs[k])) ||
-         out_add(s, "\n", 1);
-  if (rc)
-    return -1;
-  s->hello = malloc(s->out_len);
-  if (!s->hello)
-    return -1;
-  memcpy(s->hello, s->out, s->out_len);
-  s->hello_len = s->out_len;
-  s->out_len = 0;
-  return 0;
-}
-
-/* The environment: ours, then spec->env (a repeated key: the last), then
- * PARSWEEP_WORKER, PARSWEEP_RANK and PARSWEEP_SERVER_FD. PARSWEEP_INDEX is
- * never set (a server serves many samples), not even one inherited. */
-static int env_key_eq(const char *a, const char *b) {
-  size_t n = strcspn(a, "=");
-  return strncmp(a, b, n) == 0 && b[n] == '=';
-}
-
-static int build_env(psw_srv_t *s, int worker, int rank) {
-  const psw_spec_t *spec = s->spec;
-  char ours[4][64];
-  snprintf(ours[0], sizeof ours[0], "PARSWEEP_WORKER=%d", worker);
-  snprintf(ours[1], sizeof ours[1], "PARSWEEP_RANK=%d", rank);
-  snprintf(ours[2], sizeof ours[2], "PARSWEEP_SERVER_FD=3");
-  snprintf(ours[3], sizeof ours[3], "PARSWEEP_INDEX=");
-  size_t n = 0;
-  for (char **e = environ; e && *e; e++)
-    n++;
-  s->envp = calloc(n + spec->nenv + 4, sizeof *s->envp);
-  if (!s->envp)
-    return -1;
-  size_t k = 0;
-  for (char **e = environ; e && *e; e++) {
-    int skip = 0;
-    for (int j = 0; j < 4 && !skip; j++)
-      skip = env_key_eq(ours[j], *e);
-    for (size_t j = 0; j < spec->nenv && !skip; j++)
-      skip = env_key_eq(spec->env[j], *e);
-    if (!skip && !(s->envp[k++] = strdup(*e)))
-      return -1;
-  }
-  for (size_t i = 0; i < spec->nenv; i++) {
-    int later = 0;
-    for (size_t j = i + 1; j < spec->nenv && !later; j++)
-      later = env_key_eq(spec->env[i], spec->env[j]);
-    if (!later && !(s->envp[k++] = strdup(spec->env[i])))
-      return -1;
-  }
-  for (int j = 0; j < 3; j++)
-    if (!(s->envp[k++] = strdup(ours[j])))
-      return -1;
-  return 0;
-}
 
 /* --- the process -------------------------------------------------------- */
 
@@ -195,121 +71,6 @@ static int stop(psw_srv_t *s, int term_first) {
   s->fd = -1;
   s->in_len = s->out_len = s->out_off = 0;
   return st;
-}
-
-/* --- the channel -------------------------------------------------------- */
-
-enum io {
-  IO_LINE,    /* a whole line at s->in, *line_len bytes (no newline) */
-  IO_DEAD,    /* the server exited or closed its end */
-  IO_TIMEOUT, /* the deadline passed */
-  IO_CANCEL,  /* the cancel fd became readable */
-  IO_TOOLONG, /* a line past LINE_MAX_BYTES */
-  IO_SYS      /* poll failed, or out of memory */
-};
-
-static int find_line(psw_srv_t *s, size_t from, size_t *line_len) {
-  if (from >= s->in_len)
-    return 0;
-  char *nl = memchr(s->in + from, '\n', s->in_len - from);
-  if (!nl)
-    return 0;
-  *line_len = (size_t)(nl - s->in);
-  return 1;
-}
-
-/* Read what is there; IO_LINE once a whole line is buffered, IO_DEAD at
- * EOF, -1 for "nothing more now". */
-static int pump_in(psw_srv_t *s, size_t *line_len) {
-  for (;;) {
-    if (s->in_len >= LINE_MAX_BYTES + 1)
-      return IO_TOOLONG;
-    if (buf_reserve(&s->in, &s->in_cap, s->in_len + 65536))
-      return IO_SYS;
-    size_t room = s->in_cap - s->in_len;
-    if (room > LINE_MAX_BYTES + 1 - s->in_len)
-      room = LINE_MAX_BYTES + 1 - s->in_len;
-    ssize_t r = recv(s->fd, s->in + s->in_len, room, MSG_DONTWAIT);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-      return -1;
-    if (r <= 0)
-      return IO_DEAD; /* EOF, or ECONNRESET */
-    size_t from = s->in_len;
-    s->in_len += (size_t)r;
-    if (find_line(s, from, line_len))
-      return IO_LINE;
-  }
-}
-
-/* Send s->out and wait for one line, until `deadline` (INFINITY: none) or
- * the cancel fd. A server that exits is IO_DEAD once what it wrote before
- * has been read (a reply sent just before dying still counts). */
-static int exchange(psw_srv_t *s, double deadline, int cancel_fd,
-                    size_t *line_len) {
-  if (find_line(s, 0, line_len))
-    return IO_LINE;
-  for (;;) {
-    while (s->out_off < s->out_len) {
-      ssize_t w = send(s->fd, s->out + s->out_off, s->out_len - s->out_off,
-                       MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-        break;
-      if (w < 0) {
-        /* EPIPE: it closed its end; what it wrote may still be there. */
-        s->out_off = s->out_len;
-        break;
-      }
-      s->out_off += (size_t)w;
-    }
-    if (s->out_off == s->out_len)
-      s->out_off = s->out_len = 0;
-    if (psw__mono_now() >= deadline)
-      return IO_TIMEOUT;
-    struct pollfd pf = {.fd = s->fd,
-                        .events = POLLIN | (s->out_len ? POLLOUT : 0)};
-    /* Seen exited already (with a line that came at the same time): its
-     * exit is not reported again, and a descendant may hold the socket. */
-    int ev = s->proc.exited
-                 ? PSW_PROC_EXIT
-                 : psw__proc_wait(&s->proc, &pf, 1, cancel_fd, deadline);
-    if (ev < 0)
-      return IO_SYS;
-    if (ev == 0)
-      return IO_TIMEOUT;
-    /* A reply that is there counts, even with the run being cancelled:
-     * the sample is finished and is recorded, not run again. */
-    if ((ev & PSW_PROC_IO) && pf.revents & (POLLIN | POLLHUP | POLLERR)) {
-      int r = pump_in(s, line_len);
-      if (r >= 0)
-        return r;
-    }
-    if (ev & PSW_PROC_CANCEL)
-      return IO_CANCEL;
-    if (ev & PSW_PROC_EXIT) {
-      /* Everything it wrote is in the socket already. */
-      int r = pump_in(s, line_len);
-      return r == IO_LINE || r == IO_TOOLONG || r == IO_SYS ? r : IO_DEAD;
-    }
-  }
-}
-
-/* Take the line of *line_len bytes off the input buffer: NUL-terminated
- * (a trailing CR dropped) in place; call consume_line after use. */
-static char *line_text(psw_srv_t *s, size_t len) {
-  s->in[len] = '\0';
-  if (len > 0 && s->in[len - 1] == '\r')
-    s->in[len - 1] = '\0';
-  return s->in;
-}
-
-static void consume_line(psw_srv_t *s, size_t len) {
-  size_t used = len + 1;
-  memmove(s->in, s->in + used, s->in_len - used);
-  s->in_len -= used;
 }
 
 /* --- start-up ----------------------------------------------------------- */
@@ -342,7 +103,7 @@ static int start_once(psw_srv_t *s, int cancel_fd, char *why, size_t whylen) {
   }
   s->fd = sv[0];
   s->in_len = s->out_len = s->out_off = 0;
-  if (out_add(s, s->hello, s->hello_len)) {
+  if (psw__srv_out_add(s, s->hello, s->hello_len)) {
     stop(s, 0);
     return psw__model_errf(PSW_ERR_NOMEM, why, whylen, "out of memory");
   }
@@ -350,9 +111,9 @@ static int start_once(psw_srv_t *s, int cancel_fd, char *why, size_t whylen) {
   double deadline =
       s->spec->init_timeout > 0 ? t0 + s->spec->init_timeout : INFINITY;
   size_t len = 0;
-  int r = exchange(s, deadline, cancel_fd, &len);
-  if (r == IO_LINE && !strcmp(line_text(s, len), "ready")) {
-    consume_line(s, len);
+  int r = psw__srv_exchange(s, deadline, cancel_fd, &len);
+  if (r == IO_LINE && !strcmp(psw__srv_line_text(s, len), "ready")) {
+    psw__srv_consume_line(s, len);
     psw_log(PSW_LOG_DEBUG, "server %s: pid %d ready after %.3f s", s->name,
             (int)s->proc.pid, psw__mono_now() - t0);
     return 0;
@@ -361,7 +122,7 @@ static int start_once(psw_srv_t *s, int cancel_fd, char *why, size_t whylen) {
   switch (r) {
   case IO_LINE:
     snprintf(why, whylen, "said \"%.60s\" instead of \"ready\"",
-             line_text(s, len));
+             psw__srv_line_text(s, len));
     stop(s, 1);
     return PSW_ERR_MODEL;
   case IO_DEAD:
@@ -434,7 +195,7 @@ int psw__srv_open(const psw_spec_t *spec, int worker, int rank, psw_srv_t **out,
                              spec->server[0], spec->env[i] ? spec->env[i] : "");
     }
   }
-  if (build_env(s, worker, rank) || build_hello(s)) {
+  if (psw__srv_env(spec, worker, rank, &s->envp) || psw__srv_hello(s)) {
     psw__srv_close(s, -1);
     return psw__model_errf(PSW_ERR_NOMEM, err, errlen,
                            "server %s: out of memory", s->name);
@@ -475,7 +236,7 @@ void psw__srv_close(psw_srv_t *s, int cancel_fd) {
      * its cue too); one that does not is stopped. A run being cancelled
      * does not wait for it. */
     s->out_len = s->out_off = 0;
-    if (!out_add(s, "exit\n", 5)) {
+    if (!psw__srv_out_add(s, "exit\n", 5)) {
       ssize_t w = send(s->fd, s->out, s->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
       (void)w;
     }
@@ -570,24 +331,6 @@ static int parse_reply(psw_srv_t *s, char *line, uint64_t index,
   return 0;
 }
 
-static int queue_sample(psw_srv_t *s, uint64_t index, const double *params) {
-  char num[48];
-  int n = snprintf(num, sizeof num, "sample %" PRIu64, index);
-  s->out_len = s->out_off = 0;
-  int rc = out_add(s, num, (size_t)n);
-  locale_t c_loc = psw__c_locale(), old = (locale_t)0;
-  if (c_loc)
-    old = uselocale(c_loc);
-  for (size_t k = 0; !rc && k < s->spec->nparams; k++) {
-    num[0] = ' ';
-    n = fmt_double(num + 1, sizeof num - 1, params[k]);
-    rc = out_add(s, num, (size_t)n + 1);
-  }
-  if (c_loc)
-    uselocale(old);
-  return rc || out_add(s, "\n", 1) ? -1 : 0;
-}
-
 int psw__srv_eval(psw_srv_t *s, uint64_t index, const double *params,
                   double *outputs, psw_eval_t *ev, int cancel_fd) {
   s->err[0] = '\0';
@@ -601,17 +344,17 @@ int psw__srv_eval(psw_srv_t *s, uint64_t index, const double *params,
       return rc;          /* the caller reports s->err (psw__model_error) */
     t0 = psw__mono_now(); /* the sample's time, not the start-up's */
   }
-  if (queue_sample(s, index, params))
+  if (psw__srv_queue_sample(s, index, params))
     return PSW_ERR_NOMEM;
   const psw_spec_t *spec = s->spec;
   double deadline = spec->timeout > 0 ? t0 + spec->timeout : INFINITY;
   size_t len = 0;
-  int r = exchange(s, deadline, cancel_fd, &len);
+  int r = psw__srv_exchange(s, deadline, cancel_fd, &len);
   char why[256];
   if (r == IO_LINE) {
-    int prc =
-        parse_reply(s, line_text(s, len), index, outputs, ev, why, sizeof why);
-    consume_line(s, len);
+    int prc = parse_reply(s, psw__srv_line_text(s, len), index, outputs, ev,
+                          why, sizeof why);
+    psw__srv_consume_line(s, len);
     ev->elapsed = psw__mono_now() - t0;
     if (prc == 0)
       return 0;

@@ -12,7 +12,11 @@
  * - root attributes: strings variable-length UTF-8, numbers int64 (seed
  *   and num_samples uint64).
  * Sorting, run detection and the writes are in results_flush.c; the
- * temporary name and the rename in results_file.c. */
+ * temporary name and the rename in results_file.c; the layout itself
+ * (groups, datasets, root attributes) in results_layout.c; the finish
+ * (counts, final attributes, close, commit or abort) in results_finish.c.
+ * This file holds create, open (a resumed file), the row buffer and its
+ * writes. */
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -21,186 +25,12 @@
 #include <unistd.h>
 
 #include "parsweep/error.h"
-#include "results_csv.h"
-#include "results_diff.h"
 #include "results_h5.h"
 #include "results_impl.h"
-
-#if defined(__has_include)
-#if __has_include(<parsweep/version.h>)
-#include <parsweep/version.h>
-#endif
-#endif
-#ifndef PSW_VERSION_STRING
-#define PSW_VERSION_STRING "unknown"
-#endif
 
 const char *const psw__results_count_names[PSW_RESULTS_NSTATUS] = {
     "count_not_run", "count_ok", "count_failed", "count_timeout",
     "count_crashed"};
-
-/* HDF5 link names cannot hold '/', and "." names the group itself. */
-static int valid_name(const char *s) {
-  return s && s[0] && strchr(s, '/') == NULL && strcmp(s, ".") != 0;
-}
-
-static int check_spec(const psw_spec_t *spec, char *err, size_t errlen) {
-  for (size_t i = 0; i < spec->nparams; i++) {
-    if (!valid_name(spec->params[i].name)) {
-      psw__results_errf(err, errlen, "parameter %zu: invalid name '%s'", i,
-                        spec->params[i].name ? spec->params[i].name : "");
-      return PSW_ERR_INVAL;
-    }
-  }
-  for (size_t i = 0; i < spec->noutputs; i++) {
-    if (!valid_name(spec->outputs[i])) {
-      psw__results_errf(err, errlen, "output %zu: invalid name '%s'", i,
-                        spec->outputs[i] ? spec->outputs[i] : "");
-      return PSW_ERR_INVAL;
-    }
-  }
-  return 0;
-}
-
-/* /<group>/<name>/{value,lower bound,upper bound,units,full_name}. */
-static hid_t variable(hid_t parent, const char *name, const char *full_name,
-                      const char *units, double lower, double upper,
-                      uint64_t n) {
-  const double nan = NAN;
-  hid_t g = psw__h5_group(parent, name, 0);
-  hid_t d = H5I_INVALID_HID;
-  if (g < 0)
-    return H5I_INVALID_HID;
-  if (psw__h5_scalar_double(g, "lower bound", lower) < 0 ||
-      psw__h5_scalar_double(g, "upper bound", upper) < 0 ||
-      psw__h5_scalar_string(g, "units", units && units[0] ? units : "None") <
-          0 ||
-      psw__h5_scalar_string(g, "full_name",
-                            full_name && full_name[0] ? full_name : name) < 0)
-    goto out;
-  d = psw__h5_column(g, "value", H5T_IEEE_F64LE, n, &nan);
-out:
-  H5Gclose(g);
-  return d;
-}
-
-/* A parameter's group: its variable, with WaterTAP's set_mode and
- * default_value as attributes of the group when the spec gave them
- * (attributes, so that code iterating the group's datasets as WaterTAP's
- * analysis does sees only WaterTAP's five). The bounds are the range the
- * values span: lower_limit > upper_limit is a descending grid. */
-static hid_t param_variable(hid_t sp, const psw_param_t *p, uint64_t n) {
-  hid_t d = variable(sp, p->name, p->full_name, p->units,
-                     fmin(p->lower, p->upper), fmax(p->lower, p->upper), n);
-  if (d < 0 || (!p->set_mode && !p->has_default))
-    return d;
-  hid_t g = H5Gopen2(sp, p->name, H5P_DEFAULT);
-  int bad = g < 0;
-  if (!bad && p->set_mode)
-    bad = psw__h5_attr_string(g, "set_mode", p->set_mode) < 0;
-  if (!bad && p->has_default)
-    bad = psw__h5_attr_f64(g, "default_value", p->default_value) < 0;
-  if (g >= 0)
-    H5Gclose(g);
-  if (bad) {
-    H5Dclose(d);
-    return H5I_INVALID_HID;
-  }
-  return d;
-}
-
-static int root_attrs(psw_results_t *r, const psw_spec_t *spec,
-                      const psw_results_meta_t *meta) {
-  char now[32];
-  if (meta->created) /* MPI-IO writers agree on one time */
-    snprintf(now, sizeof now, "%s", meta->created);
-  else
-    psw__results_utc_now(now, sizeof now);
-  if (psw__h5_attr_string(r->file, "parsweep_version",
-                          meta->version ? meta->version : PSW_VERSION_STRING) <
-          0 ||
-      psw__h5_attr_string(r->file, "backend",
-                          meta->backend ? meta->backend : "unknown") < 0 ||
-      psw__h5_attr_i64(r->file, "nodes", meta->nodes) < 0 ||
-      psw__h5_attr_i64(r->file, "workers", meta->workers) < 0 ||
-      psw__h5_attr_string(r->file, "spec", spec->text ? spec->text : "") < 0 ||
-      psw__h5_attr_u64(r->file, "seed", spec->seed) < 0 ||
-      psw__h5_attr_u64(r->file, "num_samples", r->n) < 0 ||
-      psw__h5_attr_string(r->file, "created", now) < 0 ||
-      (meta->spec_hash &&
-       psw__h5_attr_string(r->file, "spec_hash", meta->spec_hash) < 0))
-    return -1;
-  /* SPEC 3.0: where WaterTAP's groups are (readers look here first), and
-   * the WaterTAP parameter file the spec named, with its bytes. */
-  if ((spec->h5_parent && psw__h5_attr_string(r->file, "h5_parent_group_name",
-                                              spec->h5_parent) < 0) ||
-      (spec->params_file &&
-       (psw__h5_attr_string(r->file, "parameters_file", spec->params_file) <
-            0 ||
-        psw__h5_attr_string(r->file, "parameters_text",
-                            spec->params_text ? spec->params_text : "") < 0)))
-    return -1;
-  return 0;
-}
-
-/* Every group and dataset at its final size, empty (fill values). */
-static int layout(psw_results_t *r, const psw_spec_t *spec,
-                  const psw_results_meta_t *meta) {
-  const int8_t st0 = PSW_ST_NOT_RUN;
-  const uint8_t false0 = 0;
-  const int32_t zero = 0, none = -1;
-  const double zerod = 0.0;
-  int rc = -1;
-  /* h5_parent_group_name: WaterTAP's groups under /NAME (its writer's
-   * require_group), /parsweep stays at the root. */
-  hid_t wt = spec->h5_parent ? psw__h5_group(r->file, spec->h5_parent, 1)
-                             : H5Gopen2(r->file, "/", H5P_DEFAULT);
-  hid_t sp = wt < 0 ? wt : psw__h5_group(wt, "sweep_params", 1);
-  hid_t out = wt < 0 ? wt : psw__h5_group(wt, "outputs", 1);
-  hid_t ssg = wt < 0 ? wt : psw__h5_group(wt, "solve_successful", 0);
-  hid_t pg = psw__h5_group(r->file, "parsweep", 0);
-  if (sp < 0 || out < 0 || ssg < 0 || pg < 0)
-    goto done;
-  for (size_t i = 0; i < spec->nparams; i++) {
-    r->values[i] = param_variable(sp, &spec->params[i], r->n);
-    if (r->values[i] < 0)
-      goto done;
-  }
-  for (size_t i = 0; i < spec->noutputs; i++) {
-    hid_t *d = &r->values[spec->nparams + i];
-    *d = variable(out, spec->outputs[i],
-                  spec->output_full_names ? spec->output_full_names[i] : NULL,
-                  spec->output_units ? spec->output_units[i] : NULL, -DBL_MAX,
-                  DBL_MAX, r->n);
-    if (*d < 0)
-      goto done;
-  }
-  r->ss = psw__h5_column(ssg, "solve_successful", r->bool_type, r->n, &false0);
-  r->status = psw__h5_column(pg, "status", H5T_STD_I8LE, r->n, &st0);
-  r->exit_code = psw__h5_column(pg, "exit_code", H5T_STD_I32LE, r->n, &zero);
-  r->elapsed = psw__h5_column(pg, "elapsed", H5T_IEEE_F64LE, r->n, &zerod);
-  /* -1: no worker produced the row. */
-  r->worker = psw__h5_column(pg, "worker", H5T_STD_I32LE, r->n, &none);
-  r->node = psw__h5_column(pg, "node", H5T_STD_I32LE, r->n, &none);
-  if (r->ss < 0 || r->status < 0 || r->exit_code < 0 || r->elapsed < 0 ||
-      r->worker < 0 || r->node < 0)
-    goto done;
-  rc = root_attrs(r, spec, meta);
-  if (!rc)
-    rc = psw__results_diff_layout(r->file, wt, spec);
-done:
-  if (pg >= 0)
-    H5Gclose(pg);
-  if (ssg >= 0)
-    H5Gclose(ssg);
-  if (out >= 0)
-    H5Gclose(out);
-  if (sp >= 0)
-    H5Gclose(sp);
-  if (wt >= 0)
-    H5Gclose(wt);
-  return rc;
-}
 
 static int alloc_buffer(psw_results_t *r, size_t want) {
   size_t row = sizeof(uint64_t) + r->nv * sizeof(double) + 1 + 1 +
@@ -243,7 +73,7 @@ int psw__results_create_with(const char *path, const char *given_tmp,
     psw__results_errf(err, errlen, "results: invalid argument");
     return PSW_ERR_INVAL;
   }
-  rc = check_spec(spec, err, errlen);
+  rc = psw__results_check_spec(spec, err, errlen);
   if (rc)
     return rc;
   psw__h5_quiet_begin(&q);
@@ -287,7 +117,7 @@ int psw__results_create_with(const char *path, const char *given_tmp,
     goto out;
   }
   r->bool_type = psw__h5_bool_type();
-  if (r->bool_type < 0 || layout(r, spec, meta) < 0) {
+  if (r->bool_type < 0 || psw__results_layout(r, spec, meta) < 0) {
     psw__h5_errf(r->err, sizeof r->err, "%s: cannot create the layout", r->tmp);
     goto out;
   }
@@ -448,179 +278,4 @@ const char *psw__results_error(const psw_results_t *r) {
 
 const char *psw__results_tmp_path(const psw_results_t *r) {
   return r ? r->tmp : NULL;
-}
-
-/* Counts per status from the file itself, so that they agree with the
- * status column whatever was written (and rewritten). Only the chunks
- * stored are read: the others are all "not run" (the fill value), and
- * reading N rows of fill would make the finish of a large sweep stopped
- * early take minutes (10^12 rows: 8). */
-struct count {
-  psw_results_t *r;
-  uint64_t *counts;
-  uint64_t rows; /* read */
-};
-
-static int count_run(void *arg, uint64_t first, size_t cnt) {
-  struct count *c = arg;
-  int8_t *blk = (int8_t *)c->r->col; /* flushed: the scratch is free */
-  if (psw__h5_read_block(c->r->status, H5T_NATIVE_INT8, c->r->dxpl, first, cnt,
-                         blk) < 0)
-    return PSW_ERR_IO;
-  c->rows += cnt;
-  for (size_t i = 0; i < cnt; i++)
-    if (blk[i] >= 0 && blk[i] < PSW_RESULTS_NSTATUS)
-      c->counts[blk[i]]++;
-  return 0;
-}
-
-static int count_statuses(psw_results_t *r, uint64_t counts[]) {
-  struct count c = {r, counts, 0};
-  for (int s = 0; s < PSW_RESULTS_NSTATUS; s++)
-    counts[s] = 0;
-  if (psw__h5_stored_runs(r->status, r->cap * sizeof(double), NULL, count_run,
-                          &c, NULL, 0))
-    return -1;
-  counts[PSW_ST_NOT_RUN] += r->n - c.rows;
-  return 0;
-}
-
-static int final_attrs(psw_results_t *r, int completed, const uint64_t *given,
-                       const char *when) {
-  uint64_t counts[PSW_RESULTS_NSTATUS];
-  char now[32];
-  if (given)
-    memcpy(counts, given, sizeof counts);
-  else if (count_statuses(r, counts) < 0)
-    return -1;
-  if (when)
-    snprintf(now, sizeof now, "%s", when);
-  else
-    psw__results_utc_now(now, sizeof now);
-  if (psw__h5_attr_i64(r->file, "completed", completed ? 1 : 0) < 0 ||
-      psw__h5_attr_string(r->file, "finished", now) < 0)
-    return -1;
-  for (int s = 0; s < PSW_RESULTS_NSTATUS; s++)
-    if (psw__h5_attr_i64(r->file, psw__results_count_names[s],
-                         (int64_t)counts[s]) < 0)
-      return -1;
-  return 0;
-}
-
-/* Close every HDF5 object of r; returns -1 if any close failed (the last
- * data reach the file in H5Fclose). */
-static int close_all(psw_results_t *r) {
-  int rc = 0;
-  hid_t *cols[] = {&r->ss,      &r->status, &r->exit_code,
-                   &r->elapsed, &r->worker, &r->node};
-  for (size_t i = 0; r->values && i < r->nv; i++) {
-    if (r->values[i] >= 0 && H5Dclose(r->values[i]) < 0)
-      rc = -1;
-    r->values[i] = H5I_INVALID_HID;
-  }
-  for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
-    if (*cols[i] >= 0 && H5Dclose(*cols[i]) < 0)
-      rc = -1;
-    *cols[i] = H5I_INVALID_HID;
-  }
-  if (r->bool_type >= 0)
-    H5Tclose(r->bool_type);
-  r->bool_type = H5I_INVALID_HID;
-  if (r->file >= 0 && H5Fclose(r->file) < 0)
-    rc = -1;
-  r->file = H5I_INVALID_HID;
-  return rc;
-}
-
-static void free_all(psw_results_t *r) {
-  free(r->path);
-  free(r->csv);
-  free(r->tmp);
-  free(r->dir);
-  free(r->values);
-  free(r->idx);
-  free(r->vals);
-  free(r->st);
-  free(r->ok);
-  free(r->ec);
-  free(r->el);
-  free(r->wk);
-  free(r->nd);
-  free(r->order);
-  free(r->col);
-  free(r);
-}
-
-int psw__results_finish(psw_results_t *r, int completed, char *err,
-                        size_t errlen) {
-  return psw__results_finish_ex(r, completed, NULL, NULL, 1, err, errlen);
-}
-
-int psw__results_finish_ex(psw_results_t *r, int completed,
-                           const uint64_t *counts, const char *when, int commit,
-                           char *err, size_t errlen) {
-  psw_h5_quiet_t q;
-  int rc = PSW_ERR_IO;
-  if (!r) {
-    psw__results_errf(err, errlen, "results: invalid argument");
-    return PSW_ERR_INVAL;
-  }
-  psw__h5_quiet_begin(&q);
-  if (r->broken)
-    goto out;
-  if (psw__results_flush(r))
-    goto out;
-  if (final_attrs(r, completed, counts, when) < 0) {
-    psw__h5_errf(r->err, sizeof r->err, "%s: cannot write the attributes",
-                 r->tmp);
-    goto out;
-  }
-  if (close_all(r) < 0) {
-    psw__h5_errf(r->err, sizeof r->err, "%s: cannot close", r->tmp);
-    goto out;
-  }
-  if (commit && psw__results_commit(r))
-    goto out;
-  /* WaterTAP's CSV from the file just renamed into place: results.h5 is
-   * safe first, so a CSV that cannot be written (a wrong directory) costs
-   * no results; the run then fails with the CSV's message, and --resume
-   * writes it again. Only for a complete file, as WaterTAP writes it at
-   * the end: a stopped sweep of 10^12 samples must not spend hours on
-   * rows of NaN before it exits; --resume writes it when complete. */
-  if (commit && r->csv && completed &&
-      (rc = psw__results_write_csv(r->path, r->csv, r->err, sizeof r->err)))
-    goto out;
-  rc = 0;
-out:
-  if (rc) {
-    psw__results_errf(err, errlen, "%s", r->err);
-    psw__results_abort(r);
-  } else {
-    free_all(r);
-  }
-  psw__h5_quiet_end(&q);
-  return rc;
-}
-
-void psw__results_abort(psw_results_t *r) {
-  psw_h5_quiet_t q;
-  int saved = errno;
-  if (!r)
-    return;
-  psw__h5_quiet_begin(&q);
-  close_all(r);
-  H5Eclear2(H5E_DEFAULT);
-  psw__h5_quiet_end(&q);
-  if (r->tmp && !r->member) /* the group's leader removes a shared one */
-    unlink(r->tmp);
-  free_all(r);
-  errno = saved;
-}
-
-/* Close a file laid out for MPI-IO writers without committing it (rank 0,
- * before the writers open it). */
-int psw__results_close_layout(psw_results_t *r) {
-  int rc = close_all(r) < 0 ? PSW_ERR_IO : 0;
-  free_all(r);
-  return rc;
 }

@@ -90,6 +90,14 @@ int psw__results_finish_ex(psw_results_t *r, int completed,
                            const uint64_t *counts, const char *when, int commit,
                            char *err, size_t errlen);
 
+/* The spec's names can be the file's links: 0, or PSW_ERR_INVAL with err
+ * naming the one that cannot (results_layout.c). */
+int psw__results_check_spec(const psw_spec_t *spec, char *err, size_t errlen);
+/* Every group and dataset at its final size, empty (fill values), and the
+ * root attributes: 0 or -1 (results_layout.c). */
+int psw__results_layout(psw_results_t *r, const psw_spec_t *spec,
+                        const psw_results_meta_t *meta);
+
 /* Write every buffered row to the file and empty the buffer. Returns 0 or
  * PSW_ERR_IO with r->err set; on error r->broken is set. */
 int psw__results_flush(psw_results_t *r);

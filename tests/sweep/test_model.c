@@ -176,73 +176,6 @@ static int contains(const char *s, const char *sub) {
   return s && strstr(s, sub) != NULL;
 }
 
-/* --- placeholders ------------------------------------------------------- */
-
-static void test_placeholders(void) {
-  size_t n = 0;
-  const char *s = "--a={alpha}";
-  CHECK(psw__placeholder_next(s, &n) == s + 4 && n == 5);
-  s = "{}}{x";
-  CHECK(psw__placeholder_next(s, &n) == NULL);
-  s = "{feed flow}"; /* the loader accepts any name without braces */
-  CHECK(psw__placeholder_next(s, &n) == s && n == 9);
-  s = "{\"k\": 1}";
-  CHECK(psw__placeholder_next(s, &n) == s && n == 6);
-  s = "{{x}}";
-  CHECK(psw__placeholder_next(s, &n) == s + 1 && n == 1);
-  s = "{x}{index}";
-  CHECK(psw__placeholder_next(s + 1, &n) == s + 3 && n == 5);
-}
-
-/* --- command: open errors ----------------------------------------------- */
-
-static void test_cmd_open_errors(void) {
-  char err[256];
-  psw_model_inst_t *m = (psw_model_inst_t *)1;
-  char *argv1[] = {"psw-no-such-command-xyz", NULL};
-  psw_spec_t sp = {.command = argv1, .command_argc = 1};
-  CHECK_EQ(psw__model_open(&sp, 0, 0, &m, err, sizeof err), PSW_ERR_MODEL);
-  CHECK(m == NULL);
-  CHECK(contains(err, "psw-no-such-command-xyz"));
-  CHECK(contains(err, "PATH"));
-
-  argv1[0] = "/nonexistent/psw_model";
-  CHECK_EQ(psw__model_open(&sp, 0, 0, &m, err, sizeof err), PSW_ERR_MODEL);
-  CHECK(contains(err, "/nonexistent/psw_model"));
-  argv1[0] = "/etc/passwd"; /* exists, not executable */
-  CHECK_EQ(psw__model_open(&sp, 0, 0, &m, err, sizeof err), PSW_ERR_MODEL);
-  argv1[0] = "/tmp"; /* a directory */
-  CHECK_EQ(psw__model_open(&sp, 0, 0, &m, err, sizeof err), PSW_ERR_MODEL);
-
-  /* PATH is the child's: spec->env can hide a command... */
-  char *bad_path[] = {"PATH=/nonexistent", NULL};
-  char *argv_true[] = {"true", NULL};
-  psw_spec_t st = {
-      .command = argv_true, .command_argc = 1, .env = bad_path, .nenv = 1};
-  CHECK_EQ(psw__model_open(&st, 0, 0, &m, err, sizeof err), PSW_ERR_MODEL);
-  CHECK(contains(err, "true"));
-
-  char *argv_ph[] = {"true", "--z={zz}", NULL};
-  psw_spec_t sph = {
-      .params = xy, .nparams = 2, .command = argv_ph, .command_argc = 2};
-  CHECK_EQ(psw__model_open(&sph, 0, 0, &m, err, sizeof err), PSW_ERR_INVAL);
-  CHECK(contains(err, "{zz}"));
-
-  char *env_bad[] = {"NOEQUALS", NULL};
-  psw_spec_t se = {
-      .command = argv_true, .command_argc = 1, .env = env_bad, .nenv = 1};
-  CHECK_EQ(psw__model_open(&se, 0, 0, &m, err, sizeof err), PSW_ERR_INVAL);
-  CHECK(contains(err, "NOEQUALS"));
-
-  psw_spec_t none = {0};
-  CHECK_EQ(psw__model_open(&none, 0, 0, &m, err, sizeof err), PSW_ERR_INVAL);
-  psw_spec_t both = {
-      .command = argv_true, .command_argc = 1, .plugin = "./x.so"};
-  CHECK_EQ(psw__model_open(&both, 0, 0, &m, err, sizeof err), PSW_ERR_INVAL);
-  CHECK_EQ(psw__model_open(NULL, 0, 0, &m, NULL, 0), PSW_ERR_INVAL);
-  psw__model_close(NULL);
-}
-
 /* "true"/"false" found on PATH, no outputs expected. */
 static void test_cmd_path(void) {
   char err[256] = "";
@@ -646,8 +579,6 @@ int main(int argc, char **argv) {
   int fds_before = count_fds();
   int leak = dup(STDERR_FILENO);
 
-  test_placeholders();
-  test_cmd_open_errors();
   test_cmd_path();
   test_cmd();
   test_plugin();
