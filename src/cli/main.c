@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "parsweep.h"
 #include "model.h"
+#include "parsweep.h"
 
 static const struct verb {
   const char *name;

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "parsweep/error.h"
 #include "outfiles.h"
+#include "parsweep/error.h"
 
 int psw__lock_output(const char *output, psw_lock_t *lk, char *err,
                      size_t errlen) {

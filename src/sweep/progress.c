@@ -4,8 +4,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util.h"
 #include "runner.h"
+#include "util.h"
 
 #define BAR_WIDTH 30
 

@@ -10,12 +10,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "parsweep/error.h"
-#include "util.h"
 #include "journal.h"
 #include "outfiles.h"
+#include "parsweep/error.h"
 #include "results_csv.h"
 #include "results_read.h"
+#include "util.h"
 
 uint64_t psw__rec_next(const psw_spec_t *s, uint64_t hi, uint64_t ok) {
   if (ok >= s->num_successes || hi >= s->max_samples)

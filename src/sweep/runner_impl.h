@@ -12,12 +12,12 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
-#include "parsweep.h"
 #include "design.h"
 #include "doneset.h"
 #include "journal.h"
 #include "lock.h"
 #include "model.h"
+#include "parsweep.h"
 #include "progress.h"
 #include "results.h"
 #include "runner.h"
