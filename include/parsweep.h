@@ -6,10 +6,13 @@
 #define PARSWEEP_H
 
 #include "parsweep/collectives.h"
+#include "parsweep/elastic.h"
 #include "parsweep/error.h"
 #include "parsweep/log.h"
 #include "parsweep/manager.h"
+#include "parsweep/process.h"
 #include "parsweep/sched.h"
+#include "parsweep/topology.h"
 #include "parsweep/version.h"
 
 #endif /* PARSWEEP_H */

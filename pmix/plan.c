@@ -182,7 +182,7 @@ static void plan_named(psw_plan_t *p, const psw_topo_t *t, const char *native,
            "worker --connect",
            p->workers_per_rank, p->workers_per_rank == 1 ? "" : "s");
   }
-  if (e->single_node && t->job_size > 1) {
+  if (!(e->caps & PSW_CAP_MULTI_NODE) && t->job_size > 1) {
     p->warn = 1;
     reason(p, "; but this is ");
     describe_job(p, t);
@@ -216,7 +216,8 @@ int psw__plan(const psw_topo_t *t, const char *requested, int jobs,
    * built that is the user's choice (-b fork asked for explicitly, a
    * warning); without it the ranks cannot have been meant, and a sweep
    * must not run once per rank. */
-  int single_node = psw__registry_find(out->backend)->single_node;
+  int single_node =
+      !(psw__registry_find(out->backend)->caps & PSW_CAP_MULTI_NODE);
   out->refuse = single_node && t->job_size > 1 && !(have & PSW_PLAN_HAVE_MPI);
   long long per_node = (long long)out->workers_per_rank * t->local_size;
   if (out->workers_per_rank == 0)

@@ -36,18 +36,6 @@
 #include "registry.h"
 #include "topo.h"
 
-typedef struct psw_plan {
-  char backend[16];     /* native name of SPEC §1 ("hybrid") */
-  int available;        /* 1 when this library has that backend */
-  int workers_per_rank; /* workers this process runs (mpi: 1) */
-  int workers_per_node; /* workers on this node, -1 when unknown */
-  int node_group;       /* hybrid: the node's ranks are its workers */
-  int jobs_ignored;     /* -j was given but does not apply */
-  int warn;             /* departs from the request or from SPEC §1 */
-  int refuse;           /* several ranks but no MPI: a sweep must not run */
-  char reason[512];     /* one line, for people */
-} psw_plan_t;
-
 /* The plan for topology `t`, backend name or alias `requested` (NULL, ""
  * or "auto": the auto rules), and `jobs` (-j: < 0 not given, 0 every CPU,
  * N workers), with the backends `have` (PSW_PLAN_HAVE_* of registry.h:

@@ -40,48 +40,7 @@
 
 #include <stddef.h>
 
-/* Where a fact came from. */
-typedef enum psw_topo_src {
-  PSW_TOPO_SRC_NONE = 0, /* unknown */
-  PSW_TOPO_SRC_SYNTHETIC,
-  PSW_TOPO_SRC_PMIX,
-  PSW_TOPO_SRC_OMPI,
-  PSW_TOPO_SRC_SLURM,
-  PSW_TOPO_SRC_LOCAL,
-} psw_topo_src_t;
-
-/* The facts, indexing psw_topo_t.src. */
-typedef enum psw_topo_fact {
-  PSW_TOPO_JOB_SIZE = 0,
-  PSW_TOPO_RANK,
-  PSW_TOPO_NUM_NODES,
-  PSW_TOPO_NODE_ID,
-  PSW_TOPO_LOCAL_RANK,
-  PSW_TOPO_LOCAL_SIZE,
-  PSW_TOPO_LOCAL_PEERS,
-  PSW_TOPO_HOSTNAME,
-  PSW_TOPO_CPUS,
-  PSW_TOPO_NFACTS
-} psw_topo_fact_t;
-
-#define PSW_TOPO_HOSTNAME_MAX 256
-
-/* Integers are -1 when unknown. The arrays are owned by the struct (free
- * with psw__topo_fini) and NULL with a count of 0 when unknown. */
-typedef struct psw_topo {
-  int job_size;     /* processes (ranks) in the job */
-  int rank;         /* this process's rank, 0..job_size-1 */
-  int num_nodes;    /* nodes hosting the job's processes */
-  int node_id;      /* this node, 0..num_nodes-1 */
-  int local_rank;   /* rank among the job's processes on this node */
-  int local_size;   /* the job's processes on this node */
-  int *local_peers; /* their global ranks, ascending */
-  int num_local_peers;
-  char hostname[PSW_TOPO_HOSTNAME_MAX]; /* "" when unknown */
-  int *cpus; /* CPUs (OS numbers) this process may run on, ascending */
-  int num_cpus;
-  psw_topo_src_t src[PSW_TOPO_NFACTS];
-} psw_topo_t;
+#include "parsweep/topology.h"
 
 /* Every fact unknown, no arrays. */
 void psw__topo_init(psw_topo_t *t);

@@ -87,6 +87,9 @@ struct psw_backend {
   /* MPI backends: the communicator of the node writers, into *(MPI_Comm
    * *)comm (psw_mpi_writers_comm). NULL elsewhere. */
   int (*writers_comm)(const psw_ctx_t *c, void *comm);
+  /* 1: loop takes psw_for_opts_t.first itself (its dispatcher hands out
+   * absolute indices); 0: core/collectives.c shifts a loop from 0. */
+  int loop_first;
 };
 
 extern const struct psw_backend psw__backend_serial;

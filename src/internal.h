@@ -40,9 +40,14 @@ void psw__ctx_init(psw_ctx_t *c, psw_manager_t *m, int rank, int size);
 /* Logging inside the library. */
 void psw__log(psw_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+#undef PSW_ERROR /* src/sweep/util.h's, in a test that includes both */
+#undef PSW_WARN
+#undef PSW_INFO
+#undef PSW_DEBUG
 #define PSW_ERROR(...) psw__log(PSW_LOG_ERROR, __VA_ARGS__)
 #define PSW_WARN(...) psw__log(PSW_LOG_WARN, __VA_ARGS__)
 #define PSW_INFO(...) psw__log(PSW_LOG_INFO, __VA_ARGS__)
+#define PSW_DEBUG(...) psw__log(PSW_LOG_DEBUG, __VA_ARGS__)
 
 /* The line an elastic head's endpoint file holds once its sweep has ended
  * (the keys are gone; a worker that comes later exits 0 saying so), and
@@ -50,13 +55,15 @@ void psw__log(psw_log_level_t level, const char *fmt, ...)
 #define PSW_ENDPOINT_ENDED "ended: yes"
 int psw__endpoint_ended(const char *path);
 
-/* CLOCK_MONOTONIC in seconds. */
+/* CLOCK_MONOTONIC in seconds. (Also in src/sweep/util.h, the same.) */
+#ifndef PSW_MONO_NOW_DEFINED
+#define PSW_MONO_NOW_DEFINED
 static inline double psw__mono_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
-#define PSW_DEBUG(...) psw__log(PSW_LOG_DEBUG, __VA_ARGS__)
+#endif
 
 /* memcpy that accepts NULL buffers with nothing to copy (zero counts, and
  * the buffers non-receivers pass), which memcpy itself does not. */

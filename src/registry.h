@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "parsweep/manager.h"
+
 /* SPEC §1's native names. */
 #define PSW_BACKEND_SERIAL "serial"
 #define PSW_BACKEND_THREADS "threads"
@@ -19,8 +21,7 @@
 #define PSW_BACKEND_MPI "mpi"
 #define PSW_BACKEND_HYBRID "hybrid"
 #define PSW_BACKEND_ELASTIC "elastic"
-/* Not a backend: the plan's pick (pmix/plan.h), resolved by the factory. */
-#define PSW_BACKEND_AUTO "auto"
+/* PSW_BACKEND_AUTO, the plan's pick: parsweep/manager.h. */
 
 /* Backends beyond serial/threads/fork, which are always built: the bits
  * the plan takes as what this library has. */
@@ -35,7 +36,7 @@ struct psw_backend_entry {
   const char *const aliases[3]; /* NULL-terminated */
   const struct psw_backend *be; /* NULL: not built into this library */
   unsigned have;                /* PSW_PLAN_HAVE_* bit, 0 if always built */
-  int single_node; /* runs on one node only (serial/threads/fork) */
+  unsigned caps; /* PSW_CAP_* of parsweep/manager.h, declared here only */
 };
 
 /* Every backend of SPEC §1, in the order names are listed. */

@@ -4,7 +4,8 @@
 `parsweep info --json` lists the same names as the registry table (printed
 by `test_registry --names`), the unknown-name warning of the plan too, and
 every native name and alias appears as a string literal exactly once in the
-C sources of src/, pmix/ and slurm/ (src/registry.h or src/core/registry.c).
+C sources of src/, pmix/, slurm/ and include/ (src/registry.h or
+src/core/registry.c; "auto", which is public, include/parsweep/manager.h).
 
 usage: registry_names.py PARSWEEP TEST_REGISTRY REPO
 """
@@ -15,18 +16,11 @@ import subprocess
 import sys
 
 
-# Literals that are not this registry's, or not yet removed, each with why.
-# The runner and collectives.c compare a manager's backend name with
-# "elastic" (issue 17, acceptance 1: capabilities instead of names); they
-# are being rewritten apart from this change and leave this list then.
+# Literals that are not this registry's, each with why. (The sweep and the
+# core ask a backend's capabilities, never its name: build.public_api.)
 ELSEWHERE = {
     ("src/cli/cmd_submit.c", "hybrid"): "the default job-script template, "
                                         "jobscripts/hybrid.sbatch",
-    ("src/sweep/runner_region.c", "elastic"): "acceptance 1, not yet done",
-    ("src/sweep/runner_write.c", "elastic"): "acceptance 1, not yet done",
-    ("src/sweep/runner_elastic.c", "elastic"): "acceptance 1, not yet done",
-    ("src/sweep/runner.c", "auto"): "acceptance 1, not yet done",
-    ("src/core/collectives.c", "elastic"): "acceptance 1, not yet done",
 }
 
 
@@ -61,7 +55,7 @@ def main():
     # registry may not list an unbuilt backend's aliases: read them from
     # registry.c's table too).
     src = {}
-    for top in ("src", "pmix", "slurm"):
+    for top in ("src", "pmix", "slurm", "include"):
         for d, _, files in os.walk(os.path.join(repo, top)):
             for f in files:
                 if f.endswith((".c", ".h")):
@@ -69,7 +63,8 @@ def main():
                     with open(path, encoding="utf-8") as fh:
                         src[os.path.relpath(path, repo)] = strip_comments(
                             fh.read())
-    reg = src["src/core/registry.c"] + src["src/registry.h"]
+    reg = (src["src/core/registry.c"] + src["src/registry.h"] +
+           src["include/parsweep/manager.h"])
     names = set(re.findall(r'"([A-Za-z.]+)"', reg.split("psw__registry[] =")[1]
                            .split("};")[0]))
     names |= set(re.findall(r'#define PSW_BACKEND_\w+ "(\w+)"', reg))

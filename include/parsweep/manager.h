@@ -25,6 +25,11 @@ typedef int (*psw_region_fn)(psw_ctx_t *ctx, void *arg);
 
 /* Options of a manager. Initialise with psw_opts_init() and then set the
  * fields you need, so that fields added later keep their defaults. */
+/* The default of psw_opts_t.shm_slot_bytes. A psw_for_ex record of the
+ * pool backends travels in one slot, with 8 bytes of its own: a record of
+ * up to this size less 8 fits every manager made with the default. */
+#define PSW_DEFAULT_SHM_SLOT_BYTES (128 * 1024)
+
 typedef struct psw_opts {
   /* sizeof the caller's psw_opts_t, set by psw_opts_init(). The library
    * reads only the fields this size covers and gives the rest their
@@ -38,7 +43,7 @@ typedef struct psw_opts {
   int num_workers;
   /* Bytes of shared staging memory per worker and buffer used by the
    * shared-memory collectives; larger messages are pipelined through it.
-   * 0 = default (128 KiB). */
+   * 0 = default (PSW_DEFAULT_SHM_SLOT_BYTES). */
   size_t shm_slot_bytes;
   /* Seconds that the survivors of a failed fork region may take to leave
    * the region before they are killed. 0 = default (10 s). */
@@ -86,16 +91,56 @@ PSW_EXTERN const psw_backend_t *psw_backend_mpi(void);
 PSW_EXTERN const psw_backend_t *psw_backend_hybrid(void);
 PSW_EXTERN const psw_backend_t *psw_backend_elastic(void);
 
-/* elastic worker: the bytes the head gave in opts.elastic_info, valid
- * while the manager lives. PSW_ERR_INVAL on a head or another backend. */
-PSW_EXTERN int psw_elastic_info(const psw_manager_t *mgr, const void **data,
-                                size_t *len);
+/* --- What a backend can do (its capabilities) ---------------------------
+ * Programs built on the library branch on these, never on a backend's name
+ * or descriptor. Each backend declares them once, in the library's
+ * registry; they hold whether or not the backend is built in. */
 
-/* elastic worker: the id the head gave it when it joined, the N of the
- * head's log lines "elastic: worker N ..." (1, 2, ... in order of joining,
- * never reused while the head lives). PSW_ERR_INVAL on a head or another
- * backend. The sweep records it as the sample's worker (docs/elastic.md). */
-PSW_EXTERN int psw_elastic_worker_id(const psw_manager_t *mgr);
+/* Rank 0 runs tasks of psw_for like every worker. Without it (elastic) rank
+ * 0 is a head: it hands tasks out and receives the records, evaluating
+ * none itself. */
+#define PSW_CAP_ROOT_EVALUATES 0x1u
+/* Workers join and leave while a region runs (elastic): the region's ranks
+ * are not the workers that ran the tasks (psw_elastic_worker_id names
+ * those), and the head takes the options of parsweep/elastic.h. */
+#define PSW_CAP_DYNAMIC_MEMBERS 0x2u
+/* A region may span several nodes (processes started by a launcher or
+ * joining over the network). */
+#define PSW_CAP_MULTI_NODE 0x4u
+/* One record sink per node: psw_for_opts_t.sink_per_node gives a sink on
+ * each node's writer (psw_is_node_writer), and parsweep/mpi.h's
+ * psw_mpi_writers_comm joins them. */
+#define PSW_CAP_NODE_WRITERS 0x8u
+
+/* PSW_CAP_* bits of a descriptor (0 for NULL). */
+PSW_EXTERN unsigned psw_backend_caps(const psw_backend_t *backend);
+
+/* PSW_CAP_* bits of the backend a manager runs (0 for NULL). */
+PSW_EXTERN unsigned psw_manager_caps(const psw_manager_t *mgr);
+
+/* One backend of SPEC §1, built into this library or not. Owned by the
+ * library (fields are only ever appended). */
+typedef struct psw_backend_info {
+  const char *name;           /* native name ("fork") */
+  const char *const *aliases; /* NULL-terminated ("MultiProcessing") */
+  const psw_backend_t *desc;  /* NULL: not built into this library */
+  unsigned caps;              /* PSW_CAP_* */
+} psw_backend_info_t;
+
+/* The number of backends the library knows, built or not. */
+PSW_EXTERN size_t psw_backend_count(void);
+
+/* Backend i (0..psw_backend_count()-1, in the order names are listed), or
+ * NULL past the end. */
+PSW_EXTERN const psw_backend_info_t *psw_backend_info(size_t i);
+
+/* CPUs this process may run on (sched_getaffinity), at least 1: what
+ * num_workers = 0 means for the pool backends. */
+PSW_EXTERN int psw_available_cpus(void);
+
+/* Not a backend: the name that asks for the plan's pick (SPEC §1,
+ * parsweep/topology.h), accepted wherever a backend name is. */
+#define PSW_BACKEND_AUTO "auto"
 
 /* Look a backend up by native name or alias, case-insensitively ("fork",
  * "MultiProcessing", "concurrent.futures", ...). "auto" is resolved from

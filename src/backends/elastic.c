@@ -154,4 +154,5 @@ const struct psw_backend psw__backend_elastic = {
     .gatherv = el_gatherv,
     .reduce = el_reduce,
     .loop = el_loop,
+    .loop_first = 1,
 };

@@ -2,6 +2,7 @@
 #include "backends/procpool.h"
 
 #include "internal.h"
+#include "parsweep/process.h"
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -47,6 +48,17 @@ void psw__procpool_untrack(pid_t pgid) {
 
 void psw__procpool_set_cancel_fd(int fd) {
   cancel_fd = fd;
+}
+
+/* The public names (parsweep/process.h). */
+void psw_worker_track_pgid(pid_t pgid) {
+  psw__procpool_track(pgid);
+}
+void psw_worker_untrack_pgid(pid_t pgid) {
+  psw__procpool_untrack(pgid);
+}
+void psw_set_peer_lost_fd(int fd) {
+  psw__procpool_set_cancel_fd(fd);
 }
 
 /* The child: run, report through shared memory, and leave without running

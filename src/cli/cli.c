@@ -1,5 +1,5 @@
 /* parsweep CLI — what the verbs share. */
-#include "cli/cli.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <limits.h>

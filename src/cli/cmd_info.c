@@ -7,10 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "parsweep.h"
-#include "plan.h"
-#include "topo.h"
 
 static const char info_help[] =
     "usage: parsweep info [--json] [--topology DESC] [-b BACKEND] [-j N]\n"
@@ -41,15 +39,18 @@ static int usage_error(const char *msg, const char *arg) {
 }
 
 /* --- what this build has -------------------------------------------------
- * The parts SPEC §8 builds when their packages are found; the backends
- * come from the library itself. jobscripts/ check "mpi" before a step that
- * would start several ranks (a build without MPI refuses them). */
+ * The backends, built in or not, from the library itself; then the parts
+ * SPEC §8 builds when their packages are found. jobscripts/ check "mpi"
+ * before a step that would start several ranks (a build without MPI
+ * refuses them). */
 struct feature {
   const char *name;
   int on;
 };
 
-static size_t features(struct feature f[8]) {
+#define MAX_FEATURES 16
+
+static size_t features(struct feature f[MAX_FEATURES]) {
   size_t n = 0;
   int pmix = 0, submit = 0, phdf5 = 0;
 #ifdef PSW_HAVE_PMIX
@@ -61,11 +62,9 @@ static size_t features(struct feature f[8]) {
 #ifdef PSW_HAVE_PARALLEL_HDF5
   phdf5 = 1;
 #endif
-  /* The backends a build may lack, from the registry. */
-  for (size_t i = 0; i < psw__nregistry && n < 5; i++)
-    if (psw__registry[i].have)
-      f[n++] =
-          (struct feature){psw__registry[i].name, psw__registry[i].be != NULL};
+  const psw_backend_info_t *b;
+  for (size_t i = 0; (b = psw_backend_info(i)) && n < MAX_FEATURES - 3; i++)
+    f[n++] = (struct feature){b->name, b->desc != NULL};
   f[n++] = (struct feature){"pmix", pmix};
   f[n++] = (struct feature){"submit", submit};
   f[n++] = (struct feature){"parallel_hdf5", phdf5};
@@ -107,8 +106,8 @@ static void json_ints(FILE *f, const int *v, int n) {
 }
 
 static void json_source(FILE *f, const psw_topo_t *t, psw_topo_fact_t k) {
-  fprintf(f, ", \"%s_source\": ", psw__topo_fact_name(k));
-  json_str(f, psw__topo_src_name(t->src[k]));
+  fprintf(f, ", \"%s_source\": ", psw_topo_fact_name(k));
+  json_str(f, psw_topo_source_name(t->src[k]));
 }
 
 static void print_json(FILE *f, const psw_topo_t *t, const psw_plan_t *p,
@@ -127,7 +126,7 @@ static void print_json(FILE *f, const psw_topo_t *t, const psw_plan_t *p,
     fputs("null", f);
   json_source(f, t, PSW_TOPO_HOSTNAME);
   for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
-    fprintf(f, ", \"%s\": ", psw__topo_fact_name(ints[i]));
+    fprintf(f, ", \"%s\": ", psw_topo_fact_name(ints[i]));
     json_int_or_null(f, vals[i]);
     json_source(f, t, ints[i]);
   }
@@ -161,8 +160,8 @@ static void print_json(FILE *f, const psw_topo_t *t, const psw_plan_t *p,
   fputs(", \"reason\": ", f);
   json_str(f, p->reason);
   fputs(", \"backends\": ", f);
-  json_str(f, psw__registry_valid_names());
-  struct feature ft[8];
+  json_str(f, psw_backend_valid_names());
+  struct feature ft[MAX_FEATURES];
   size_t nf = features(ft);
   fputs(", \"built\": {", f);
   for (size_t i = 0; i < nf; i++)
@@ -176,7 +175,7 @@ static void print_json(FILE *f, const psw_topo_t *t, const psw_plan_t *p,
 static void line(FILE *f, const char *label, const char *value,
                  psw_topo_src_t src) {
   fprintf(f, "  %-12s %-14s (source: %s)\n", label, value,
-          psw__topo_src_name(src));
+          psw_topo_source_name(src));
 }
 
 static void line_int(FILE *f, const char *label, int v, psw_topo_src_t src) {
@@ -199,17 +198,16 @@ static void print_text(FILE *f, const psw_topo_t *t, const psw_plan_t *p) {
   line_int(f, "local rank", t->local_rank, t->src[PSW_TOPO_LOCAL_RANK]);
   line_int(f, "local size", t->local_size, t->src[PSW_TOPO_LOCAL_SIZE]);
   line(f, "local peers",
-       t->local_peers
-           ? psw__topo_format_list(t->local_peers, t->num_local_peers, list,
-                                   sizeof list)
-           : "unknown",
+       t->local_peers ? psw_topo_format_list(t->local_peers, t->num_local_peers,
+                                             list, sizeof list)
+                      : "unknown",
        t->src[PSW_TOPO_LOCAL_PEERS]);
   line(f, "hostname", t->hostname[0] ? t->hostname : "unknown",
        t->src[PSW_TOPO_HOSTNAME]);
   char cpus[560];
   if (t->cpus)
     snprintf(cpus, sizeof cpus, "%d: %s", t->num_cpus,
-             psw__topo_format_list(t->cpus, t->num_cpus, list, sizeof list));
+             psw_topo_format_list(t->cpus, t->num_cpus, list, sizeof list));
   else
     snprintf(cpus, sizeof cpus, "unknown");
   line(f, "cpus", cpus, t->src[PSW_TOPO_CPUS]);
@@ -231,8 +229,8 @@ static void print_text(FILE *f, const psw_topo_t *t, const psw_plan_t *p) {
           : p->warn ? "  [warning]"
                     : "");
   fprintf(f, "  %-12s %s\n", "because", p->reason);
-  fprintf(f, "  %-12s %s\n", "backends", psw__registry_valid_names());
-  struct feature ft[8];
+  fprintf(f, "  %-12s %s\n", "backends", psw_backend_valid_names());
+  struct feature ft[MAX_FEATURES];
   size_t nf = features(ft);
   for (int on = 1; on >= 0; on--) {
     fprintf(f, "  %-12s", on ? "built with" : "without");
@@ -289,13 +287,13 @@ int psw__cmd_info(int argc, char **argv) {
   char err[512];
   int rc;
   if (desc) {
-    rc = psw__topo_synthetic(desc, 0, &t, err, sizeof err);
+    rc = psw_topo_describe(desc, 0, &t, err, sizeof err);
     if (rc) {
       fprintf(stderr, "parsweep info: --topology: %s\n", err);
       return PSW_EXIT_USAGE;
     }
   } else {
-    rc = psw__topo_discover(&t, err, sizeof err);
+    rc = psw_topo_discover(&t, err, sizeof err);
     if (rc) {
       fprintf(stderr, "parsweep info: %s\n", err);
       return PSW_EXIT_ERROR;
@@ -305,7 +303,7 @@ int psw__cmd_info(int argc, char **argv) {
       desc = NULL;
   }
   psw_plan_t plan;
-  psw__plan(&t, backend, jobs, psw__registry_have(), &plan);
+  psw_plan(&t, backend, jobs, &plan);
 
   /* Each rank's report leaves in one write, so that the lines of ranks
    * sharing a terminal or a pipe do not interleave. */
@@ -313,7 +311,7 @@ int psw__cmd_info(int argc, char **argv) {
   size_t len = 0;
   FILE *mem = open_memstream(&buf, &len);
   if (!mem) {
-    psw__topo_fini(&t);
+    psw_topo_fini(&t);
     perror("parsweep info");
     return PSW_EXIT_ERROR;
   }
@@ -321,7 +319,7 @@ int psw__cmd_info(int argc, char **argv) {
     print_json(mem, &t, &plan, backend, jobs, desc);
   else
     print_text(mem, &t, &plan);
-  psw__topo_fini(&t);
+  psw_topo_fini(&t);
   int ok = fclose(mem) == 0 && fwrite(buf, 1, len, stdout) == len &&
            fflush(stdout) == 0;
   free(buf);

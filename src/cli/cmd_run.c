@@ -11,13 +11,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cli.h"
+#include "model.h"
 #include "parsweep.h"
-#include "plan.h"
-#include "sweep/model.h"
-#include "sweep/runner.h"
-#include "sweep/spec.h"
-#include "topo.h"
+#include "runner.h"
+#include "spec.h"
 
 static const char run_help[] =
     "usage: parsweep run SPEC.yaml [-o FILE] [-b BACKEND] [-j N] [--resume]\n"
@@ -78,22 +76,21 @@ static int launched_rank(void) {
  * that the job's log has one line. A build with MPI never gets here: its
  * ranks share the sweep. Returns 1 when refused. */
 static int refuse_launch(const char *backend, int jobs) {
-  if (psw__registry_have() & PSW_PLAN_HAVE_MPI)
+  if (psw_backend_mpi())
     return 0;
   psw_topo_t t;
   char err[256];
-  if (psw__topo_discover(&t, err, sizeof err))
+  if (psw_topo_discover(&t, err, sizeof err))
     return 0; /* the backend reports what it cannot discover */
   psw_plan_t p;
-  int refuse =
-      psw__plan(&t, backend, jobs, psw__registry_have(), &p) == 0 && p.refuse;
+  int refuse = psw_plan(&t, backend, jobs, &p) == 0 && p.refuse;
   if (refuse && t.rank <= 0)
     fprintf(stderr,
             "parsweep run: this parsweep is built without MPI but runs as "
             "%d ranks (%s): each would run the whole sweep; rebuild it with "
             "MPI (cmake -DPSW_WITH_MPI=ON) or use -b elastic\n",
-            t.job_size, psw__topo_src_name(t.src[PSW_TOPO_JOB_SIZE]));
-  psw__topo_fini(&t);
+            t.job_size, psw_topo_source_name(t.src[PSW_TOPO_JOB_SIZE]));
+  psw_topo_fini(&t);
   return refuse;
 }
 
@@ -274,9 +271,13 @@ int psw__cmd_run(int argc, char **argv) {
   o.report_arg = &o;
   /* elastic: -j asks for local workers; the head itself evaluates none. */
   struct local_workers lw = {.self = self, .jobs = o.workers, .pid = -1};
+  /* The backend, resolved here once ("auto": the plan's pick) and passed
+   * down; NULL (unknown, not built) leaves the name to the factory, which
+   * says so. */
   const psw_backend_t *be =
       psw_backend_lookup(o.backend ? o.backend : spec->backend);
-  if (be && be == psw_backend_elastic()) {
+  o.backend_desc = be;
+  if (psw_backend_caps(be) & PSW_CAP_DYNAMIC_MEMBERS) {
     if (sl <= 0 && lw.jobs > 0) {
       fprintf(stderr, "parsweep run: cannot find this executable to start "
                       "the local workers\n");

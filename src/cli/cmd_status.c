@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "psw_slurm.h"
 #include "recursive.h"
 #include "results_read.h"

@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "directives.h"
-#include "plan.h"
+#include "parsweep.h"
 #include "psw_slurm.h"
 
 #ifndef PSW_JOBSCRIPTS_DIR
@@ -318,8 +318,7 @@ int psw__cmd_submit(int argc, char **argv) {
   /* A template that starts one parsweep per node or core ends its job at
    * once in a build without MPI (its psw_need_mpi line; SPEC §5): say so
    * now rather than queue a job that can only fail. */
-  if (!(psw__registry_have() & PSW_PLAN_HAVE_MPI) &&
-      strstr(script, "\npsw_need_mpi\n")) {
+  if (!psw_backend_mpi() && strstr(script, "\npsw_need_mpi\n")) {
     fail("%s starts one parsweep per node or core and this parsweep is built "
          "without MPI: use --template elastic or node, or rebuild it with "
          "MPI (cmake -DPSW_WITH_MPI=ON)%s",

@@ -14,11 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
-#include "internal.h"
+#include "cli.h"
+#include "model.h"
 #include "parsweep.h"
-#include "sweep/model.h"
-#include "sweep/runner.h"
+#include "runner.h"
+#include "util.h"
 
 static const char worker_help[] =
     "usage: parsweep worker --connect FILE.h5.endpoint [-j N] [--wait S]\n"
@@ -184,7 +184,7 @@ int psw__cmd_worker(int argc, char **argv) {
     psw__host_set_exe(self);
   }
   if (jobs == 0)
-    jobs = psw__available_cpus();
+    jobs = psw_available_cpus();
   if (jobs == 1)
     return serve(endpoint, 0);
 

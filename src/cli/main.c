@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli.h"
+#include "model.h"
 #include "parsweep.h"
-#include "sweep/model.h"
 
 static const struct verb {
   const char *name;

@@ -287,7 +287,7 @@ int psw_for_ex(psw_ctx_t *ctx, uint64_t n, psw_task_rec_fn task, void *arg,
                        L.opts.first, L.opts.chunk};
   if (L.opts.first > n)
     return PSW_ERR_INVAL;
-  if (L.opts.first && strcmp(ctx->mgr->be->name, "elastic")) {
+  if (L.opts.first && !ctx->mgr->be->loop_first) {
     L.n = n - L.opts.first;
     L.task_rec = shifted_task;
     L.arg = &sh;

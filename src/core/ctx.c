@@ -48,3 +48,7 @@ int psw_local_size(const psw_ctx_t *ctx) {
 psw_manager_t *psw_ctx_manager(const psw_ctx_t *ctx) {
   return ctx ? ctx->mgr : NULL;
 }
+
+int psw_available_cpus(void) {
+  return psw__available_cpus();
+}

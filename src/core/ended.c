@@ -17,3 +17,7 @@ int psw__endpoint_ended(const char *path) {
   fclose(f);
   return ended;
 }
+
+int psw_elastic_endpoint_ended(const char *path) {
+  return psw__endpoint_ended(path);
+}

@@ -54,13 +54,9 @@ static const struct psw_backend *resolve_auto(void) {
   psw__topo_init(&t);
   if (psw__topo_discover(&t, err, sizeof err) != 0) {
     PSW_WARN("topology discovery failed (%s); using fork", err);
-  } else if (psw__plan(&t, PSW_BACKEND_AUTO, 0, psw__registry_have(), &plan) ==
-             0) {
-    const struct psw_backend_entry *e =
-        plan.available ? psw__registry_find(plan.backend) : NULL;
-    const psw_backend_t *b = e ? e->be : NULL;
-    if (b)
-      be = b;
+  } else if (psw_plan(&t, PSW_BACKEND_AUTO, 0, &plan) == 0) {
+    if (plan.desc)
+      be = plan.desc;
     if (plan.warn)
       PSW_WARN("%s", plan.reason);
     else
@@ -132,6 +128,10 @@ void psw_destroy_parallel_manager(psw_manager_t *mgr) {
 
 const char *psw_backend_name(const psw_manager_t *mgr) {
   return mgr ? mgr->be->name : NULL;
+}
+
+unsigned psw_manager_caps(const psw_manager_t *mgr) {
+  return mgr ? psw_backend_caps(mgr->be) : 0;
 }
 
 int psw_num_workers(const psw_manager_t *mgr) {

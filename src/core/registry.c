@@ -20,25 +20,34 @@
 #define BE_ELASTIC NULL
 #endif
 
+/* What each backend can do (PSW_CAP_*): the pools run every task on a
+ * worker of this node; mpi and hybrid span nodes with a sink per node;
+ * elastic's root is a head that evaluates nothing, its workers coming and
+ * going over the network. */
+#define CAPS_POOL PSW_CAP_ROOT_EVALUATES
+#define CAPS_MPI                                                               \
+  (PSW_CAP_ROOT_EVALUATES | PSW_CAP_MULTI_NODE | PSW_CAP_NODE_WRITERS)
+#define CAPS_ELASTIC (PSW_CAP_DYNAMIC_MEMBERS | PSW_CAP_MULTI_NODE)
+
 const struct psw_backend_entry psw__registry[] = {
     {PSW_BACKEND_SERIAL,
      {"single", "SingleProcess"},
      &psw__backend_serial,
      0,
-     1},
+     CAPS_POOL},
     {PSW_BACKEND_THREADS,
      {"ConcurrentFutures", "concurrent.futures"},
      &psw__backend_threads,
      0,
-     1},
-    {PSW_BACKEND_FORK, {"MultiProcessing"}, &psw__backend_fork, 0, 1},
-    {PSW_BACKEND_MPI, {0}, BE_MPI, PSW_PLAN_HAVE_MPI, 0},
-    {PSW_BACKEND_HYBRID, {0}, BE_HYBRID, PSW_PLAN_HAVE_HYBRID, 0},
+     CAPS_POOL},
+    {PSW_BACKEND_FORK, {"MultiProcessing"}, &psw__backend_fork, 0, CAPS_POOL},
+    {PSW_BACKEND_MPI, {0}, BE_MPI, PSW_PLAN_HAVE_MPI, CAPS_MPI},
+    {PSW_BACKEND_HYBRID, {0}, BE_HYBRID, PSW_PLAN_HAVE_HYBRID, CAPS_MPI},
     {PSW_BACKEND_ELASTIC,
      {"RayIo", "Ray"},
      BE_ELASTIC,
      PSW_PLAN_HAVE_ELASTIC,
-     0},
+     CAPS_ELASTIC},
 };
 const size_t psw__nregistry = sizeof psw__registry / sizeof psw__registry[0];
 
@@ -103,4 +112,31 @@ const char *psw__registry_valid_names(void) {
 
 const char *psw_backend_valid_names(void) {
   return psw__registry_valid_names();
+}
+
+unsigned psw_backend_caps(const psw_backend_t *backend) {
+  const struct psw_backend_entry *e = psw__registry_of(backend);
+  return e ? e->caps : 0;
+}
+
+/* The public view of the table (psw_backend_info), made once. */
+static psw_backend_info_t infos[sizeof psw__registry / sizeof psw__registry[0]];
+static pthread_once_t infos_once = PTHREAD_ONCE_INIT;
+
+static void build_infos(void) {
+  for (size_t i = 0; i < psw__nregistry; i++)
+    infos[i] =
+        (psw_backend_info_t){psw__registry[i].name, psw__registry[i].aliases,
+                             psw__registry[i].be, psw__registry[i].caps};
+}
+
+size_t psw_backend_count(void) {
+  return psw__nregistry;
+}
+
+const psw_backend_info_t *psw_backend_info(size_t i) {
+  if (i >= psw__nregistry)
+    return NULL;
+  pthread_once(&infos_once, build_infos);
+  return &infos[i];
 }

@@ -19,8 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parsweep/manager.h"
+
 #define PSW_CACHELINE 64
-#define PSW_SHM_DEFAULT_SLOT (128 * 1024)
+#define PSW_SHM_DEFAULT_SLOT PSW_DEFAULT_SHM_SLOT_BYTES
 #define PSW_SHM_LOOP_SLOTS 3
 
 /* Per-worker words, used by the pool backends to report back, and the

@@ -1,5 +1,5 @@
 /* parsweep — the set of samples already recorded, as sorted runs. */
-#include "sweep/doneset.h"
+#include "doneset.h"
 
 #include <stdlib.h>
 #include <string.h>

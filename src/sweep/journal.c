@@ -15,9 +15,9 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "internal.h"
 #include "outfiles.h"
 #include "parsweep/error.h"
+#include "util.h"
 
 #define MAGIC "PSWJRNL1"
 #define HEADER_SIZE 64

@@ -1,5 +1,5 @@
 /* parsweep — the output lock (see lock.h). */
-#include "sweep/lock.h"
+#include "lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "outfiles.h"
 #include "parsweep/error.h"
-#include "sweep/outfiles.h"
 
 int psw__lock_output(const char *output, psw_lock_t *lk, char *err,
                      size_t errlen) {

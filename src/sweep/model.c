@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "internal.h"
 #include "model.h"
 #include "parsweep/error.h"
+#include "util.h"
 
 struct psw_model_inst {
   const psw_spec_t *spec;

@@ -29,7 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "util.h"
 #include "model.h"
 #include "model_cmd.h"
 #include "parsweep/error.h"

@@ -32,12 +32,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "internal.h"
 #include "model.h"
 #include "model_ring.h"
 #include "parsweep/error.h"
 #include "parsweep/log.h"
 #include "proc.h"
+#include "util.h"
 
 extern char **environ;
 

@@ -14,10 +14,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "internal.h"
 #include "model.h"
 #include "parsweep/error.h"
 #include "parsweep/model.h"
+#include "util.h"
 
 struct psw_plugin {
   void *dl;

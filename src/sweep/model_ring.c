@@ -18,10 +18,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "internal.h"
 #include "model.h"
 #include "model_ring.h"
 #include "parsweep/error.h"
+#include "util.h"
 
 static void send_ready(int fd, int rc, const char *msg) {
   struct psw_ring_ready rd = {.rc = rc};

@@ -44,7 +44,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "util.h"
 #include "model.h"
 #include "model_cmd.h"
 #include "model_server.h"

@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "util.h"
 #include "model_server.h"
 
 /* --- text --------------------------------------------------------------- */

@@ -13,9 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
 #include "model.h"
 #include "spawn.h"
+#include "util.h"
 
 /* Exit polling period when the kernel has no pidfd_open (before 5.3). */
 #define NOPIDFD_TICK_S 0.02

@@ -1,11 +1,11 @@
 /* parsweep — progress: a live bar on a terminal, lines in batch logs. */
-#include "sweep/progress.h"
+#include "progress.h"
 
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
-#include "sweep/runner.h"
+#include "runner.h"
+#include "util.h"
 
 #define BAR_WIDTH 30
 

@@ -1,6 +1,6 @@
 /* parsweep — recursive sweeps: round sizes, the replay for --resume and
  * the final rewrite (see recursive.h). */
-#include "sweep/recursive.h"
+#include "recursive.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,11 +10,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
-#include "sweep/journal.h"
-#include "sweep/outfiles.h"
-#include "sweep/results_csv.h"
-#include "sweep/results_read.h"
+#include "journal.h"
+#include "outfiles.h"
+#include "parsweep/error.h"
+#include "results_csv.h"
+#include "results_read.h"
+#include "util.h"
 
 uint64_t psw__rec_next(const psw_spec_t *s, uint64_t hi, uint64_t ok) {
   if (ok >= s->num_successes || hi >= s->max_samples)

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sweep/spec.h"
+#include "spec.h"
 
 /* Given every sample of [0, hi) evaluated and `ok` of them ok: the end of
  * the next round (> hi), or 0 when the sweep is over (M ok, or

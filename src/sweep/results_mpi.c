@@ -1,5 +1,5 @@
 /* parsweep — results.h5 with MPI-IO (see results_mpi.h). */
-#include "sweep/results_mpi.h"
+#include "results_mpi.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "parsweep/error.h"
-#include "sweep/results_h5.h"
-#include "sweep/results_impl.h"
+#include "results_h5.h"
+#include "results_impl.h"
 
 /* What rank 0 tells the others before they create. */
 struct hdr {

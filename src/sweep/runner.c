@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
-#include "sweep/recursive.h"
-#include "sweep/results_csv.h"
-#include "sweep/runner_impl.h"
+#include "recursive.h"
+#include "results_csv.h"
+#include "runner_impl.h"
+#include "util.h"
 
 /* After a failed region: a root worker that was killed (a fork worker)
  * left its temporary results file and the lock file. The supervising
@@ -169,9 +169,11 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
   psw_opts_init(&mo);
   mo.num_workers = o->workers >= 0 ? o->workers : spec->num_workers;
   const char *be = o->backend ? o->backend : spec->backend;
-  const psw_backend_t *desc = psw_backend_lookup(be);
-  if (desc && desc == psw_backend_elastic() &&
-      spec->total / 8 > psw__mem_budget()) {
+  const psw_backend_t *desc =
+      o->backend_desc ? o->backend_desc : psw_backend_lookup(be);
+  /* A head that hands samples to workers coming and going (elastic). */
+  int head = (psw_backend_caps(desc) & PSW_CAP_DYNAMIC_MEMBERS) != 0;
+  if (head && spec->total / 8 > psw__mem_budget()) {
     /* The head keeps a bit per sample (handed out, finished): refused
      * before anything is touched rather than failing after a start. */
     snprintf(err, errlen,
@@ -184,7 +186,7 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
     rc = PSW_ERR_NOMEM;
     goto out;
   }
-  if (desc && desc == psw_backend_elastic()) {
+  if (head) {
     /* The head: OUTPUT.endpoint for the workers, and what they need. */
     size_t el = strlen(o->output) + sizeof ".endpoint";
     if (!(endpoint = malloc(el)) ||
@@ -199,9 +201,16 @@ int psw__sweep_run(const psw_sweep_opts_t *o, psw_sweep_stats_t *stats,
     mo.elastic_info = info;
     mo.num_workers = 0;
   }
-  if ((rc = psw_create_parallel_manager(&mgr, be, &mo))) {
+  /* By descriptor when known (no second "auto"); by name otherwise, so
+   * that the factory names an unknown or unbuilt backend. */
+  rc = desc ? psw_create_parallel_manager_with(&mgr, desc, &mo)
+            : psw_create_parallel_manager(&mgr, be, &mo);
+  if (rc) {
     snprintf(err, errlen, "cannot create the '%s' parallel manager: %s",
-             be ? be : "auto", psw_strerror(rc));
+             desc ? psw_backend_desc_name(desc)
+             : be ? be
+                  : PSW_BACKEND_AUTO,
+             psw_strerror(rc));
     goto out;
   }
   psw_log(PSW_LOG_INFO, "sweep %s: %llu samples on backend %s, %d workers",

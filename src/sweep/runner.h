@@ -26,7 +26,10 @@ typedef struct psw_sweep_opts {
   const psw_spec_t *spec;
   const char *output;  /* file to write */
   const char *backend; /* name; NULL = spec's parallel_back_end or auto */
-  int workers;         /* < 0 = spec's number_of_subprocesses */
+  /* The backend, resolved once by the caller (psw_backend_lookup: "auto"
+   * is the plan's pick); NULL: `backend` is resolved here. */
+  const psw_backend_t *backend_desc;
+  int workers; /* < 0 = spec's number_of_subprocesses */
   /* Called on every process with the outcome while the parallel manager
    * (and MPI) is still up: under mpirun a rank that exits first may end
    * the job, so reports must be made before any rank can exit. */

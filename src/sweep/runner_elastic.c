@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
-#include "sweep/runner_impl.h"
+#include "runner_impl.h"
+#include "util.h"
 
 /* --- elastic: what a worker needs of the head's run ----------------------
  * The spec's bytes and path, the head's working directory (relative model
@@ -126,8 +126,12 @@ int psw__sweep_serve(const char *endpoint, psw_sweep_stats_t *stats, char *err,
   struct run run = {.cancel_rfd = -1};
   psw_sweep_opts_t o = {.progress = PSW_PROGRESS_NONE};
   memset(stats, 0, sizeof *stats);
-  int rc = psw_create_parallel_manager(&mgr, "elastic", &mo);
-  if (rc == PSW_ERR_UNAVAILABLE && psw__endpoint_ended(endpoint))
+  /* A library without the elastic backend cannot join (UNAVAILABLE), as
+   * none can once the head has closed. */
+  const psw_backend_t *el = psw_backend_elastic();
+  int rc = el ? psw_create_parallel_manager_with(&mgr, el, &mo)
+              : PSW_ERR_UNAVAILABLE;
+  if (rc == PSW_ERR_UNAVAILABLE && psw_elastic_endpoint_ended(endpoint))
     return rc; /* as it joined, or before: the caller says so */
   if (rc == PSW_ERR_PEER_LOST) {
     snprintf(err, errlen, "cannot join the sweep of %s: never reached its head",

@@ -12,15 +12,15 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
+#include "design.h"
+#include "doneset.h"
+#include "journal.h"
+#include "lock.h"
+#include "model.h"
 #include "parsweep.h"
-#include "sweep/design.h"
-#include "sweep/doneset.h"
-#include "sweep/journal.h"
-#include "sweep/lock.h"
-#include "sweep/model.h"
-#include "sweep/progress.h"
-#include "sweep/results.h"
-#include "sweep/runner.h"
+#include "progress.h"
+#include "results.h"
+#include "runner.h"
 
 /* What the workers tell the caller of psw_parallel. */
 struct shared {

@@ -1,5 +1,5 @@
 /* parsweep — results written by the root alone (builds without MPI). */
-#include "sweep/runner_io.h"
+#include "runner_io.h"
 
 int psw__io_per_node(psw_ctx_t *ctx) {
   (void)ctx;

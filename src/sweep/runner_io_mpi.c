@@ -1,16 +1,14 @@
 /* parsweep — results written by every node writer with MPI-IO. */
-#include "sweep/runner_io.h"
+#include "runner_io.h"
 
 #include <mpi.h>
 
 #include "parsweep/mpi.h"
-#include "sweep/results_mpi.h"
+#include "results_mpi.h"
 
 int psw__io_per_node(psw_ctx_t *ctx) {
-  /* Writers get their communicator, other workers of an MPI backend
-   * PSW_ERR_INVAL; single-node backends have none (UNAVAILABLE). */
-  MPI_Comm comm;
-  return psw_mpi_writers_comm(ctx, &comm) != PSW_ERR_UNAVAILABLE;
+  /* A sink on each node's writer, which psw_mpi_writers_comm joins. */
+  return (psw_manager_caps(psw_ctx_manager(ctx)) & PSW_CAP_NODE_WRITERS) != 0;
 }
 
 int psw__io_create(psw_ctx_t *ctx, int pre_rc, const char *path,

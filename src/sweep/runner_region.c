@@ -14,17 +14,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "backends/procpool.h"
-#include "internal.h"
-#include "shm/group.h"
-#include "sweep/runner_impl.h"
-#include "sweep/runner_io.h"
+#include "runner_impl.h"
+#include "runner_io.h"
+#include "util.h"
 
 /* The spec's bound on values a sample keeps every record within the fork
  * and threads backends' staging slot (a ring entry: 8 bytes + a record). */
 _Static_assert(8 + sizeof(struct rec_hdr) +
                        PSW_SPEC_MAX_VALUES * sizeof(double) <=
-                   PSW_SHM_DEFAULT_SLOT,
+                   PSW_DEFAULT_SHM_SLOT_BYTES,
                "PSW_SPEC_MAX_VALUES: a record must fit the staging slot");
 
 /* The worker's next chunk: its tasks hand the model batches from it. */
@@ -129,8 +127,8 @@ static int region(psw_ctx_t *ctx, void *arg) {
   }
   /* The elastic head hands samples out and writes; it evaluates none, so
    * it needs no model (a plugin's init may be costly). */
-  int evaluates = !(psw_is_root(ctx) &&
-                    !strcmp(psw_backend_name(psw_ctx_manager(ctx)), "elastic"));
+  int evaluates = !psw_is_root(ctx) || (psw_manager_caps(psw_ctx_manager(ctx)) &
+                                        PSW_CAP_ROOT_EVALUATES);
   if (evaluates) {
     /* The cancel fd already: a server's start-up may take minutes. */
     rc = psw__model_open_ex(run->spec, w.rank, w.rank, run->cancel_rfd,
@@ -247,11 +245,11 @@ int psw__run_region(psw_manager_t *mgr, struct run *run, double *wall) {
   /* A fork worker whose supervisor sees a sibling die is told through the
    * cancel pipe, like a SIGTERM: its models are cancelled (recorded not
    * run) and it leaves at once, cleaning up (backends/procpool.c). */
-  psw__procpool_set_cancel_fd(run->cancel_wfd);
+  psw_set_peer_lost_fd(run->cancel_wfd);
   double t0 = psw__mono_now();
   int rc = psw_parallel(mgr, region, run);
   *wall = psw__mono_now() - t0;
-  psw__procpool_set_cancel_fd(-1);
+  psw_set_peer_lost_fd(-1);
   if (own)
     psw__run_release_stops(old);
   return rc;

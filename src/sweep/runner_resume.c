@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sweep/outfiles.h"
-#include "sweep/results_read.h"
-#include "sweep/runner_impl.h"
+#include "outfiles.h"
+#include "results_read.h"
+#include "runner_impl.h"
 
 /* --resume: copy the rows earlier runs recorded (the output's, then the
  * journals') into the new file, each index once, and only those known at

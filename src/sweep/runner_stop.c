@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sweep/runner_impl.h"
+#include "runner_impl.h"
 
 /* The signal handler's view of the running sweep (set only while one
  * runs). */

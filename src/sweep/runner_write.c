@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sweep/outfiles.h"
-#include "sweep/recursive.h"
-#include "sweep/runner_impl.h"
-#include "sweep/runner_io.h"
+#include "outfiles.h"
+#include "recursive.h"
+#include "runner_impl.h"
+#include "runner_io.h"
 
 static void note_worker(struct root *r, int32_t id) {
   if (id < 0)
@@ -228,7 +228,8 @@ int psw__run_root_end(psw_ctx_t *ctx, struct root *r, int loop_rc,
   st->interrupted = loop_rc == PSW_ERR_INTERRUPTED;
   st->nodes = psw_num_nodes(ctx);
   st->workers = psw_size(ctx);
-  if (!strcmp(psw_backend_name(psw_ctx_manager(ctx)), "elastic"))
+  /* Workers that come and go: those that sent rows. */
+  if (psw_manager_caps(psw_ctx_manager(ctx)) & PSW_CAP_DYNAMIC_MEMBERS)
     st->workers = (int)r->nids;
   free(r->ids);
   r->ids = NULL;

@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "backends/procpool.h"
+#include "parsweep/process.h"
 
 /* fd onto target; a no-op dup2 when equal would keep FD_CLOEXEC. */
 static int place(int fd, int target) {
@@ -118,13 +118,13 @@ int psw__spawn(const char *path, char *const *argv, char *const *envp,
   }
   /* Its group id is the pid: recorded for the supervisor of a fork
    * worker, until psw__spawn_reap. */
-  psw__procpool_track(p);
+  psw_worker_track_pgid(p);
   *pid = p;
   return 0;
 }
 
 pid_t psw__spawn_reap(pid_t pid, int *status) {
-  psw__procpool_untrack(pid);
+  psw_worker_untrack_pgid(pid);
   pid_t w;
   do
     w = waitpid(pid, status, 0);

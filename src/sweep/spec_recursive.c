@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "sweep/spec.h"
-#include "sweep/spec_read.h"
+#include "spec.h"
+#include "spec_read.h"
 
 /* GSL's Sobol generator gives at most 2^30 - 1 points (spec_params.c). */
 #define REC_SOBOL_MAX ((1ull << 30) - 1)

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "../check.h"
+#include "doneset.h"
 #include "parsweep/error.h"
-#include "sweep/doneset.h"
 
 enum { N = 4096 };
 

@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
 #include "proc.h"
+#include "util.h"
 
 extern char **environ;
 

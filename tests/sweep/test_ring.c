@@ -27,10 +27,10 @@
 #include <unistd.h>
 
 #include "../check.h"
-#include "internal.h"
 #include "model.h"
 #include "parsweep/error.h"
 #include "spec.h"
+#include "util.h"
 
 #define N 8
 
