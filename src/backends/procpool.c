@@ -69,6 +69,7 @@ static void child_main(struct psw_procpool *p, int rank, psw_child_fn fn,
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) /* the parent died before prctl took effect */
     _exit(127);
+  psw__shm_mb_register(); /* this process signals the group's flags */
   if (p->pgids)
     my_pgids = p->pgids + (size_t)p->started * PSW_POOL_PGIDS;
   atomic_store(&psw__shm_worker(g, rank)->state, PSW_W_RUNNING);

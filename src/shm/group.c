@@ -2,9 +2,12 @@
 #include "shm/group.h"
 
 #include <errno.h>
+#include <linux/membarrier.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "shm/futex.h"
@@ -46,6 +49,20 @@ void psw__shm_group_init(void *mem, int n, size_t slot_bytes, int ncpus) {
   /* Spinning only pays when every waiter has a CPU of its own; otherwise it
    * steals the CPU from the worker everybody waits for. */
   g->spin = n <= ncpus ? 20000 : 0;
+  g->mb = psw__shm_mb_register();
+}
+
+/* This process is registered for MEMBARRIER_CMD_GLOBAL_EXPEDITED (a
+ * forked child registers again: its copy of this flag says nothing about
+ * its own registration). */
+static int mb_self;
+
+int psw__shm_mb_register(void) {
+  long q = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+  mb_self = q > 0 && (q & MEMBARRIER_CMD_GLOBAL_EXPEDITED) &&
+            syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0,
+                    0) == 0;
+  return mb_self;
 }
 
 int psw__shm_group_create(int n, size_t slot_bytes, int ncpus,
@@ -108,8 +125,22 @@ void psw__shm_depart(struct psw_shm_group *g, int rank, int rc) {
 
 void psw__shm_signal(struct psw_shm_group *g, _Atomic uint64_t *flag,
                      uint64_t v) {
-  /* seq_cst store, then load: pairs with the waiter's increment of
-   * sleepers then re-check, so one of the two sees the other. */
+  /* A store then a load of sleepers, which a waiter going to sleep
+   * increments before it checks the flag again: one of the two must see
+   * the other, or the waiter sleeps through the store. A seq_cst store
+   * (an xchg, which waits for the flag's cache line) makes sure of it on
+   * the signaller's side. With membarrier(2) the waiter makes sure of it
+   * instead, on its slow path: its global expedited barrier runs a full
+   * fence on every CPU running a registered signaller, so this store is
+   * either visible before the waiter's re-check or this load runs after
+   * the fence and sees sleepers. The fast path is then a plain store. */
+  if (g->mb && mb_self) {
+    atomic_store_explicit(flag, v, memory_order_release);
+    atomic_signal_fence(memory_order_seq_cst); /* the compiler keeps order */
+    if (atomic_load_explicit(&g->sleepers, memory_order_relaxed))
+      wake_all(g);
+    return;
+  }
   atomic_store(flag, v);
   if (atomic_load(&g->sleepers))
     wake_all(g);
@@ -156,6 +187,8 @@ int psw__shm_wait(struct psw_shm_group *g, _Atomic uint64_t *flag,
     if (atomic_load(&g->departed) && cannot_come(g, flag, target, who))
       return PSW_ERR_MISMATCH;
     atomic_fetch_add(&g->sleepers, 1);
+    if (g->mb) /* pairs with the fast path of psw__shm_signal */
+      syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0);
     if (atomic_load(flag) < target)
       psw__futex_wait(&g->gen, gen, PSW_SHM_SLEEP_NS);
     atomic_fetch_sub(&g->sleepers, 1);

@@ -89,6 +89,10 @@ struct psw_shm_group {
   uint64_t total;      /* bytes of the whole block */
   int32_t spin;        /* spin iterations before yielding */
   int32_t ncpus;       /* CPUs available, as given at init */
+  /* The creator registered for membarrier(2)'s global expedited barrier:
+   * waiters going to sleep take it, so that registered signallers may
+   * publish a flag with a plain release store (psw__shm_signal). */
+  int32_t mb;
 
   /* First error of the region (0 = none): set by a worker that failed or by
    * the supervisor that saw a worker die; makes every wait return it. */
@@ -167,7 +171,13 @@ int psw__shm_region_result(struct psw_shm_group *g);
  * Returns 0 or the region's error. */
 int psw__shm_barrier(struct psw_shm_group *g, int rank);
 
-/* Store a flag other workers wait on (seq_cst) and wake sleepers. */
+/* Register this process for membarrier(2)'s global expedited command (a
+ * process that signals a group's flags; called by group init, attach and
+ * every forked worker). Returns non-zero when registered: this process's
+ * signals then take the fast path. */
+int psw__shm_mb_register(void);
+
+/* Store a flag other workers wait on and wake sleepers. */
 void psw__shm_signal(struct psw_shm_group *g, _Atomic uint64_t *flag,
                      uint64_t v);
 

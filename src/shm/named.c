@@ -63,6 +63,7 @@ int psw__shm_named_attach(const char *name, struct psw_shm_group **out) {
     PSW_ERROR("mmap of %s: %s", name, strerror(e));
     return PSW_ERR_SYS;
   }
+  psw__shm_mb_register(); /* this process signals the group's flags */
   *out = mem;
   return 0;
 }
