@@ -7,6 +7,7 @@
  * Collectives are hierarchical (hybrid/coll.c), psw_for goes through node
  * leaders (hybrid/loop.c). */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,15 +23,32 @@ struct hyb_state {
   MPI_Comm node; /* RANKS: the ranks of this node group */
 };
 
+/* RANKS: the CPUs the node group's ranks may use together. A launcher
+ * binds each rank to a core of its own (mpirun -n 2: cores 0 and 1), so
+ * one rank's affinity (one CPU) would say "fewer CPUs than waiters" and
+ * turn the group's spinning off: every wait would yield or sleep, and a
+ * barrier take microseconds instead of a few hundred nanoseconds. */
+static int node_cpus(struct hyb_state *st) {
+  cpu_set_t mine, all;
+  CPU_ZERO(&mine);
+  if (sched_getaffinity(0, sizeof mine, &mine) != 0)
+    return psw__available_cpus();
+  if (MPI_Allreduce(&mine, &all, (int)sizeof mine, MPI_UNSIGNED_CHAR, MPI_BOR,
+                    st->node) != MPI_SUCCESS)
+    return psw__available_cpus();
+  int n = CPU_COUNT(&all);
+  return n > 0 ? n : 1;
+}
+
 /* RANKS: the leader creates the named group, the others attach, and the
  * name is removed as soon as everyone has it mapped. */
 static int ranks_group(struct hyb_state *st, size_t slot) {
   struct psw_hybrid *h = &st->h;
   char name[PSW_SHM_NAME_MAX] = "";
   int rc = 0;
+  int ncpus = node_cpus(st); /* collective over the node's ranks */
   if (h->local_rank == 0)
-    rc = psw__shm_named_create(h->local_size, slot, psw__available_cpus(), name,
-                               &h->g);
+    rc = psw__shm_named_create(h->local_size, slot, ncpus, name, &h->g);
   int ok = rc == 0, all = 0;
   MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, st->node);
   if (!all)

@@ -15,8 +15,10 @@ struct threads_state {
   struct psw_shm_group *grp;
 };
 
+/* One cache line or more each: a worker writes its ctx's step counters at
+ * every collective, and must not share a line with another's. */
 struct worker_arg {
-  psw_ctx_t ctx;
+  _Alignas(PSW_CACHELINE) psw_ctx_t ctx;
   psw_region_fn fn;
   void *arg;
   pthread_t tid;
@@ -60,9 +62,10 @@ static void *thread_main(void *p) {
 static int threads_parallel(psw_manager_t *m, psw_region_fn fn, void *arg) {
   struct threads_state *st = m->be_state;
   int n = m->num_workers;
-  struct worker_arg *w = calloc((size_t)n, sizeof *w);
+  struct worker_arg *w = aligned_alloc(PSW_CACHELINE, (size_t)n * sizeof *w);
   if (!w)
     return PSW_ERR_NOMEM;
+  memset(w, 0, (size_t)n * sizeof *w);
   psw__shm_group_reset(st->grp);
   for (int r = 0; r < n; r++) {
     psw__ctx_init(&w[r].ctx, m, r, n);
