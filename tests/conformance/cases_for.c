@@ -60,7 +60,7 @@ static int task_fail(psw_ctx_t *ctx, uint64_t i, void *arg) {
 /* Run psw_for over n indices and check that every index ran exactly once
  * (an allreduce of the per-worker hit counts). Sets *ran_by to the number of
  * workers that ran at least one task. */
-int for_once(psw_ctx_t *ctx, uint64_t n, psw_task_fn task, int *ran_by) {
+static int for_once(psw_ctx_t *ctx, uint64_t n, psw_task_fn task, int *ran_by) {
   for_state_t st = {ctx, n, NULL, 0, 0, 0, NULL};
   st.hits = calloc(n ? n : 1, sizeof *st.hits);
   int rc = psw_for(ctx, n, task, &st);

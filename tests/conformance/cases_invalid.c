@@ -1,5 +1,4 @@
-/* Argument errors: found before any communication, identically on
- * every worker, and the region still usable after them. */
+/* The argument-error case of the conformance suite. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -82,7 +82,6 @@ int t_reduce_bits(psw_ctx_t *ctx, psw_op_t op, size_t count, int root,
 /* --- cases_for.c: the tasks case_invalid hands to psw_for(_ex) ----------- */
 int task_record(psw_ctx_t *ctx, uint64_t i, void *arg);
 int task_rec(psw_ctx_t *ctx, uint64_t i, void *record, void *arg);
-int for_once(psw_ctx_t *ctx, uint64_t n, psw_task_fn task, int *ran_by);
 
 /* serial, threads, fork: one node, workers of this process tree. */
 int is_single_node_backend(const char *name);
