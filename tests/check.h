@@ -11,8 +11,16 @@
 
 #include <stdio.h>
 
+/* A program of several files defines CHECK_SHARED_COUNTERS before the
+ * include and the counters once (tests/conformance/main.c): a function
+ * then sees the failures of the checks it called in other files. */
+#ifdef CHECK_SHARED_COUNTERS
+extern _Thread_local int check__failures;
+extern _Thread_local int check__rank;
+#else
 static _Thread_local int check__failures;
 static _Thread_local int check__rank = -1;
+#endif
 
 static inline void check_set_rank(int rank) {
   check__rank = rank;
@@ -24,7 +32,7 @@ static inline int check_failures(void) {
 #define CHECK(cond)                                                            \
   do {                                                                         \
     if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: [rank %d] CHECK failed: %s\n", __FILE__,        \
+      fprintf(stderr, "%s:%d: [rank %d] CHECK failed: %s\n", __FILE__,         \
               __LINE__, check__rank, #cond);                                   \
       check__failures++;                                                       \
     }                                                                          \
@@ -35,7 +43,8 @@ static inline int check_failures(void) {
   do {                                                                         \
     long long check__a = (long long)(a), check__b = (long long)(b);            \
     if (check__a != check__b) {                                                \
-      fprintf(stderr, "%s:%d: [rank %d] CHECK_EQ failed: %s == %s (%lld vs "  \
+      fprintf(stderr,                                                          \
+              "%s:%d: [rank %d] CHECK_EQ failed: %s == %s (%lld vs "           \
               "%lld)\n",                                                       \
               __FILE__, __LINE__, check__rank, #a, #b, check__a, check__b);    \
       check__failures++;                                                       \
@@ -47,8 +56,8 @@ static inline int check_failures(void) {
   do {                                                                         \
     int check__rc = (expr);                                                    \
     if (check__rc != 0) {                                                      \
-      fprintf(stderr, "%s:%d: [rank %d] %s returned %d\n", __FILE__,           \
-              __LINE__, check__rank, #expr, check__rc);                        \
+      fprintf(stderr, "%s:%d: [rank %d] %s returned %d\n", __FILE__, __LINE__, \
+              check__rank, #expr, check__rc);                                  \
       check__failures++;                                                       \
       return check__rc;                                                        \
     }                                                                          \

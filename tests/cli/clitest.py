@@ -13,13 +13,16 @@ import argparse
 import contextlib
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 
 import h5py
 import numpy as np
+
+# tests/pslib: the process helpers every harness shares.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from pslib import proc  # noqa: E402
 
 FAILURES = []
 
@@ -90,25 +93,7 @@ def write(path, text):
 
 def run(args, cmdargs, cwd, timeout=120, env=None):
     """Run `parsweep CMDARGS`; returns (CompletedProcess, wall seconds)."""
-    cmd = [args.parsweep] + list(cmdargs)
-    e = dict(os.environ)
-    e.pop("PARSWEEP_LOG", None)
-    if env:
-        e.update(env)
-    t0 = time.monotonic()
-    p = subprocess.run(
-        cmd,
-        cwd=cwd,
-        env=e,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        timeout=timeout,
-    )
-    wall = time.monotonic() - t0
-    p.stdout = p.stdout.decode(errors="replace")
-    p.stderr = p.stderr.decode(errors="replace")
-    return p, wall
+    return proc.run([args.parsweep] + list(cmdargs), cwd, timeout, env)
 
 
 def describe(p):

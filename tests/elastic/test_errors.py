@@ -20,19 +20,14 @@ to start says so in one line, with the documented exit code (docs/cli.md).
 import signal
 import os
 import socket
-import subprocess
 import time
 
-from clitest import build_spec, check, main, read_results, run, write
+from clitest import build_spec, check, main, proc, read_results, run, write
 from elastictest import other_plugin_worker, plugin_head_dir
 
 
 def popen(args, tmp, cmd, env=None):
-    e = dict(os.environ)
-    e.pop("PARSWEEP_LOG", None)
-    e.update(env or {})
-    return subprocess.Popen([args.parsweep] + cmd, cwd=tmp, env=e, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return proc.start([args.parsweep] + cmd, tmp, env, session=False, text=True)
 
 
 def one_line(p, code, needle, what):

@@ -9,19 +9,14 @@ design's values, /parsweep/evaluated every evaluated sample, each
 evaluated exactly once (no worker lost)."""
 import collections
 import os
-import subprocess
 import time
 
-from clitest import check, main, step
+from clitest import check, main, proc, step
 import recursive_lib as rl
 
 
 def start(args, tmp, cmdargs):
-    e = dict(os.environ)
-    e.pop("PARSWEEP_LOG", None)
-    return subprocess.Popen([args.parsweep] + cmdargs, cwd=tmp, env=e,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+    return proc.start([args.parsweep] + cmdargs, tmp)
 
 
 def wait_for(pred, what, proc, timeout=30, worker=None):

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from clitest import build_spec, check, main, read_results, write
+from clitest import build_spec, check, main, proc, read_results, write
 
 VALUES = [98765.4321 + 1.25 * k for k in range(16)]
 
@@ -43,10 +43,8 @@ def wait_for(pred, what, timeout=30):
 
 
 def popen(args, tmp, cmd, env=None):
-    e = dict(os.environ, PARSWEEP_LOG="info")
-    e.update(env or {})
-    return subprocess.Popen([args.parsweep] + cmd, cwd=tmp, env=e, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return proc.start([args.parsweep] + cmd, tmp, {"PARSWEEP_LOG": "info", **(env or {})},
+                      session=False, text=True)
 
 
 def test(args, tmp):

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from clitest import build_spec, check, main, read_results, write
+from clitest import build_spec, check, main, proc, read_results, write
 
 
 def step(what):
@@ -31,8 +31,7 @@ def start(args, tmp, cmdargs, log):
     """Its output goes to a file: a pipe nobody reads while the head runs
     would block the workers that write to it."""
     with open(log, "wb") as f:
-        return subprocess.Popen([args.parsweep] + cmdargs, cwd=tmp, stdin=subprocess.DEVNULL,
-                                stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
+        return proc.start([args.parsweep] + cmdargs, tmp, stdout=f, stderr=subprocess.STDOUT)
 
 
 def finish(p, log, timeout):

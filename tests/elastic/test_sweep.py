@@ -12,29 +12,17 @@ loss; the late worker's id is in /parsweep/worker; no endpoint is left.
 import os
 import signal
 import stat
-import subprocess
 import time
 
 import numpy as np
 
-from clitest import build_spec, check, main, read_results, step, write
+from clitest import build_spec, check, main, proc, read_results, step, write
 
 NA, NB = 60, 5
 
 
 def start(args, tmp, cmdargs, env=None):
-    e = dict(os.environ)
-    e["PARSWEEP_LOG"] = "info"
-    e.update(env or {})
-    return subprocess.Popen(
-        [args.parsweep] + cmdargs,
-        cwd=tmp,
-        env=e,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    return proc.start([args.parsweep] + cmdargs, tmp, {"PARSWEEP_LOG": "info", **(env or {})})
 
 
 def evals(log):

@@ -6,14 +6,12 @@ independently of results.h5) and prints y = a, on a LinearSample of N
 points in [0, 1]: a fault-free run gives y == linspace(0, 1, N), all ok.
 """
 import os
-import signal
 import struct
-import subprocess
 import time
 
 import numpy as np
 
-from clitest import build_spec, check, read_results, write
+from clitest import build_spec, check, proc, read_results, write
 
 HEADER = 64  # src/sweep/journal.c
 FIXED = 32
@@ -48,19 +46,7 @@ def evals(log):
 def start(args, tmp, cmdargs, env=None):
     """Start `parsweep CMDARGS` in its own session (so that a test can kill
     the whole run, as a batch system does)."""
-    e = dict(os.environ)
-    e.pop("PARSWEEP_LOG", None)
-    if env:
-        e.update(env)
-    return subprocess.Popen(
-        [args.parsweep] + list(cmdargs),
-        cwd=tmp,
-        env=e,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    return proc.start([args.parsweep] + list(cmdargs), tmp, env)
 
 
 def wait_for(pred, what, timeout=30, proc=None):
@@ -72,54 +58,10 @@ def wait_for(pred, what, timeout=30, proc=None):
         time.sleep(0.02)
 
 
-def kill_session(p):
-    """SIGKILL every process of p's session (parsweep, workers, models)."""
-    try:
-        os.killpg(p.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    p.communicate(timeout=30)
-    # The models are in process groups of their own, in the same session.
-    for pid in session_pids(p.pid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def descendants(pid):
-    """pid and every process below it (from /proc), like a job step's."""
-    children = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(d))
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(children.get(p, []))
-    return out
-
-
-def session_pids(sid):
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[3]) == sid:
-            out.append(int(d))
-    return out
+# One copy of the process helpers for every harness (tests/pslib/proc.py).
+kill_session = proc.kill_session
+descendants = proc.descendants
+session_pids = proc.session_pids
 
 
 def journal_indices(out, nparams=1, noutputs=1):
@@ -168,10 +110,4 @@ def leftovers(tmp, out):
     return sorted(x for x in os.listdir(tmp) if x.startswith(f".{base}."))
 
 
-def alive(pid):
-    """pid exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+alive = proc.alive

@@ -23,15 +23,14 @@ check (with the reason).
 import argparse
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "cli"))
 
 from clitest import main as clitest_main  # noqa: E402
+from clitest import proc  # noqa: E402  (tests/pslib/proc.py)
 from clitest import (  # noqa: E402  (re-exported for the tests)
     CheckFailed,
     attr_str,
@@ -47,7 +46,7 @@ from clitest import (  # noqa: E402  (re-exported for the tests)
 __all__ = [
     "CheckFailed", "attr_str", "build_spec", "check", "describe", "read_results",
     "same_array", "step", "write", "main", "mpirun", "start_mpirun", "finish",
-    "rank_lines", "rank_exit_codes", "session_pids", "snapshot",
+    "rank_lines", "rank_exit_codes", "session_pids", "snapshot", "proc",
 ]
 
 
@@ -82,48 +81,8 @@ exit 0
 """
 
 
-def _env(extra=None):
-    e = dict(os.environ)
-    e.pop("PARSWEEP_LOG", None)
-    if extra:
-        e.update(extra)
-    return e
-
-
-def session_pids(sid):
-    """Every process of session `sid` (mpirun, its ranks, their children)."""
-    pids = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                st = f.read()
-        except OSError:
-            continue
-        fields = st[st.rindex(")") + 2:].split()
-        if int(fields[3]) == sid:  # state ppid pgrp session
-            pids.append(int(d))
-    return pids
-
-
-def _cleanup(p):
-    """After a timeout: SIGTERM to mpirun (it aborts its job), then SIGKILL
-    to whatever of its session is left, by pid."""
-    try:
-        p.send_signal(signal.SIGTERM)
-        p.wait(timeout=5)
-    except (subprocess.TimeoutExpired, ProcessLookupError):
-        pass
-    for pid in session_pids(p.pid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    try:
-        p.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        pass
+# One copy of the process helpers for every harness (tests/pslib/proc.py).
+session_pids = proc.session_pids
 
 
 def _command(args, n, cmdargs, tag, rc_dir):
@@ -145,40 +104,24 @@ def start_mpirun(args, n, cmdargs, cwd, tag=False, rc_dir=None, env=None):
     extra = dict(env or {})
     if rc_dir is not None:
         extra["PSW_RC_DIR"] = rc_dir
-    p = subprocess.Popen(
-        _command(args, n, cmdargs, tag, rc_dir),
-        cwd=cwd,
-        env=_env(extra),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    p.t0 = time.monotonic()
-    return p
+    return proc.start(_command(args, n, cmdargs, tag, rc_dir), cwd, extra)
 
 
 def finish(p, timeout=120):
     """Wait for a started mpirun; returns (CompletedProcess-like, wall s).
-    Past the timeout the whole session is killed and the check fails."""
+    Past the timeout the whole session is ended (SIGTERM to mpirun, which
+    aborts its job, then SIGKILL to what is left) and the check fails."""
     try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _cleanup(p)
-        out, err = p.communicate()
+        return proc.finish(p, timeout)
+    except subprocess.TimeoutExpired as e:
         raise CheckFailed(
             f"{' '.join(p.args)}: still running after {timeout} s (killed)\n"
-            f"--- stderr:\n{err.decode(errors='replace')[-3000:]}"
-        )
-    wall = time.monotonic() - p.t0
-    r = subprocess.CompletedProcess(p.args, p.returncode)
-    r.stdout = out.decode(errors="replace")
-    r.stderr = err.decode(errors="replace")
-    return r, wall
+            f"--- stderr:\n{e.stderr.decode(errors='replace')[-3000:]}"
+        ) from None
 
 
 def mpirun(args, n, cmdargs, cwd, timeout=120, tag=False, rc_dir=None, env=None):
-    """Run `MPIRUN -n n [--tag-output] [wrapper] parsweep CMDARGS` to its end."""
+    """Run `MPIRUN -n n [--tag-output] [WRAPPER] parsweep CMDARGS` to its end."""
     return finish(start_mpirun(args, n, cmdargs, cwd, tag, rc_dir, env), timeout)
 
 

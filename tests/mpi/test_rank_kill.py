@@ -17,8 +17,8 @@ import time
 
 import numpy as np
 
-from mpitest import check, describe, finish, main, mpirun, read_results, same_array, start_mpirun, step, write
-from test_resume import N, NA, children, read_log, spec_text, wait_for_log
+from mpitest import check, describe, finish, main, mpirun, proc, read_results, same_array, start_mpirun, step, write
+from test_resume import N, NA, read_log, spec_text, wait_for_log
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "faults"))
 from faultlib import journal_indices  # noqa: E402
@@ -38,7 +38,7 @@ def test(args, tmp):
             p = start_mpirun(args, 2, ["run", "spec.yaml", "-b", backend], cwd=d)
             wait_for_log(log, p)
             time.sleep(1.0)
-            ranks = children(p.pid)
+            ranks = proc.children(p.pid)
             check(len(ranks) == 2, f"mpirun has {len(ranks)} children: {ranks}")
             os.kill(max(ranks), signal.SIGKILL)
             r, wall = finish(p, timeout=60)

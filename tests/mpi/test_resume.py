@@ -43,6 +43,7 @@ from mpitest import (
     finish,
     main,
     mpirun,
+    proc,
     read_results,
     same_array,
     start_mpirun,
@@ -86,20 +87,6 @@ def wait_for_log(path, p, timeout=60):
         time.sleep(0.02)
 
 
-def children(pid):
-    out = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as f:
-                    st = f.read()
-            except OSError:
-                continue
-            if int(st[st.rindex(")") + 2:].split()[1]) == pid:
-                out.append(int(d))
-    return out
-
-
 def test(args, tmp):
     a, b, c = np.meshgrid(np.linspace(1, 5, NA), np.array([0.5, 2.0]), np.array([10.0, -1.0]),
                           indexing="ij")
@@ -136,7 +123,7 @@ def test(args, tmp):
             if target == "mpirun":
                 p.send_signal(sig)
             else:
-                ranks = children(p.pid)
+                ranks = proc.children(p.pid)
                 check(len(ranks) == 2, f"{label}: mpirun has {len(ranks)} children: {ranks}")
                 for pid in ranks:
                     os.kill(pid, sig)

@@ -4,6 +4,7 @@ parsweep adds: real worker processes, faults that raise instead of hanging,
 and SPMD regions with collectives on serial, threads and fork."""
 
 import os
+import sys
 import time
 
 import numpy as np
@@ -23,6 +24,10 @@ from parsweep.parallel import (
 )
 
 from parallellib import conformance
+
+# tests/pslib: the process helpers the test harnesses share.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from pslib import proc  # noqa: E402
 
 FAN_OUT = [MultiprocessingParallelManager, ConcurrentFuturesParallelManager, RayIoParallelManager]
 
@@ -44,16 +49,7 @@ def fast_elastic(monkeypatch):
 
 def children():
     """Live processes whose parent is this one (zombies count: unreaped)."""
-    me, found = os.getpid(), []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == me:
-            found.append(int(pid))
-    return found
+    return proc.children(os.getpid())
 
 
 # --- WaterTAP's test_parallel_manager.py -----------------------------------

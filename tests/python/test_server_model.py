@@ -20,6 +20,10 @@ import pytest
 
 import parsweep
 
+# tests/pslib: the process helpers the test harnesses share.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from pslib import proc  # noqa: E402
+
 PARSWEEP = os.environ["PSW_PARSWEEP"]
 MPIRUN = shlex.split(os.environ.get("PSW_MPIRUN", ""))
 PKG = os.environ["PYTHONPATH"].split(os.pathsep)[0]
@@ -103,20 +107,7 @@ def expected_grid(faults):
 def alive(pids, within=5.0):
     """The pids still running after at most `within` seconds (a zombie
     waiting for init to reap it is not running)."""
-    deadline = time.monotonic() + within
-    while True:
-        left = []
-        for pid in pids:
-            try:
-                with open(f"/proc/{int(pid)}/stat") as f:
-                    state = f.read().rsplit(")", 1)[1].split()[0]
-            except (FileNotFoundError, ProcessLookupError):
-                continue
-            if state != "Z":
-                left.append(pid)
-        if not left or time.monotonic() >= deadline:
-            return left
-        time.sleep(0.05)
+    return proc.wait_gone([int(p) for p in pids], within)
 
 
 def run(cmd, timeout=120, **kw):

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from clitest import build_spec, check, main as clitest_main, write
+from clitest import build_spec, check, main as clitest_main, proc, write
 
 
 def parse_args(argv=None):
@@ -110,24 +110,11 @@ def server_pids(log):
     return {int(ln[1]) for ln in builds(log)}
 
 
-def alive(pids):
-    out = []
-    for p in pids:
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z":
-            out.append(p)
-    return out
-
-
-def none_alive(pids, within=5.0):
-    t0 = time.monotonic()
-    while alive(pids) and time.monotonic() - t0 < within:
-        time.sleep(0.05)
-    return alive(pids)
+# One copy of the process helpers for every harness (tests/pslib/proc.py):
+# alive(pids) is those still alive, none_alive(pids, within) those alive
+# after waiting up to `within` s for them to end.
+alive = proc.living
+none_alive = proc.wait_gone
 
 
 def signal_run(p, sig=signal.SIGTERM, within=5.0):

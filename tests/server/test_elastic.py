@@ -12,18 +12,15 @@ import sys
 import time
 from collections import Counter
 
-from clitest import check, read_results, step
+from clitest import check, proc, read_results, step
 from srvtest import builds, check_values, evals, grid, main, none_alive, server_pids, server_spec
 
 
 def start(args, tmp, cmdargs, name):
     """stdout and stderr into files: the servers' chatter on stderr must not
     fill a pipe nobody reads while the test waits for the head."""
-    e = dict(os.environ)
-    e.pop("PARSWEEP_LOG", None)
     with open(os.path.join(tmp, name + ".out"), "wb") as o, open(os.path.join(tmp, name + ".err"), "wb") as er:
-        p = subprocess.Popen([args.parsweep] + cmdargs, cwd=tmp, env=e, stdin=subprocess.DEVNULL,
-                             stdout=o, stderr=er, start_new_session=True)
+        p = proc.start([args.parsweep] + cmdargs, tmp, stdout=o, stderr=er)
     p.err_path = os.path.join(tmp, name + ".err")
     return p
 
