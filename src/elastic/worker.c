@@ -278,15 +278,18 @@ void psw__eworker_destroy(struct psw_eworker *w) {
     atomic_store(&w->hb_stop, 1);
     pthread_join(w->hb, NULL);
   }
-  if (w->sock && w->id) {
+  /* A head that marked its file has ended, or is ending: no BYE. */
+  if (w->sock && w->id && !w->lost && !ended(w)) {
     struct psw_emsg bye = {.type = EM_BYE};
     psw__ew_send(w, &bye, NULL, 0);
   }
   if (w->sock) {
-    /* Refused or lost: nothing pending is worth a reconnection. */
-    int zero = 0;
-    if (w->lost)
-      zmq_setsockopt(w->sock, ZMQ_LINGER, &zero, sizeof zero);
+    /* Refused or lost: nothing pending is worth a reconnection. Else the
+     * BYE leaves within microseconds on a live connection; a head gone
+     * since (it ended as we left) would keep it pending, ZeroMQ trying to
+     * reconnect for the whole linger: 200 ms bounds that exit. */
+    int ms = w->lost ? 0 : 200;
+    zmq_setsockopt(w->sock, ZMQ_LINGER, &ms, sizeof ms);
     zmq_socket_monitor(w->sock, NULL, 0);
     zmq_close(w->sock);
   }

@@ -74,7 +74,9 @@ def test(args, tmp):
     check(lines["address"].startswith("tcp://127.0.0.1:"), f"head listens on {lines['address']}")
 
     cap = os.path.join(tmp, "cap.pcap")
-    dump = subprocess.Popen([tcpdump, "-i", "lo", "-U", "-n", "-w", cap, f"tcp port {port}"],
+    # --immediate-mode: else packets wait in the kernel's ring for up to a
+    # second, and a sweep shorter than that leaves the capture empty.
+    dump = subprocess.Popen([tcpdump, "-i", "lo", "-U", "--immediate-mode", "-n", "-w", cap, f"tcp port {port}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     # tcpdump says "listening on lo" once capturing.
     line = dump.stderr.readline()
