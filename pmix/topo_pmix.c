@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -52,15 +53,85 @@ static int server_in_environment(void) {
   return 0;
 }
 
+/* PMIx_Init on a thread of its own, waited for with a bound. PMIx 4.2's
+ * client waits for its job data with no timeout, and Open MPI 4.1's server
+ * sometimes never sends it to a rank that starts after a peer has already
+ * finished (openpmix#2967; docs/cli.md, `parsweep info`): `parsweep info`
+ * under mpirun hung. The thread is left behind when the bound passes
+ * (libpmix cannot be interrupted); its state is static for that reason. */
+static struct {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int done;
+  pmix_status_t rc;
+  pmix_proc_t me;
+} init_call = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void *init_main(void *arg) {
+  (void)arg;
+  pmix_proc_t me;
+  pmix_status_t rc = PMIx_Init(&me, NULL, 0);
+  pthread_mutex_lock(&init_call.mu);
+  init_call.rc = rc;
+  init_call.me = me;
+  init_call.done = 1;
+  pthread_cond_signal(&init_call.cv);
+  pthread_mutex_unlock(&init_call.mu);
+  return NULL;
+}
+
+/* PARSWEEP_PMIX_TIMEOUT seconds (default 60). */
+static double init_timeout(void) {
+  const char *v = getenv("PARSWEEP_PMIX_TIMEOUT");
+  char *end;
+  double s = v ? strtod(v, &end) : 0;
+  return v && end != v && !*end && s > 0 ? s : 60;
+}
+
+/* PMIx_Init within the bound: its status, or PMIX_ERR_TIMEOUT. */
+static pmix_status_t init_bounded(pmix_proc_t *me, double secs) {
+  pthread_t t;
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+  int started = pthread_create(&t, &a, init_main, NULL) == 0;
+  pthread_attr_destroy(&a);
+  if (!started) /* no thread to spare: unbounded, as before */
+    return PMIx_Init(me, NULL, 0);
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += (time_t)secs;
+  until.tv_nsec += (long)((secs - (double)(time_t)secs) * 1e9);
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&init_call.mu);
+  while (!init_call.done &&
+         pthread_cond_timedwait(&init_call.cv, &init_call.mu, &until) == 0)
+    ;
+  pmix_status_t rc = init_call.done ? init_call.rc : PMIX_ERR_TIMEOUT;
+  if (init_call.done)
+    *me = init_call.me;
+  pthread_mutex_unlock(&init_call.mu);
+  return rc;
+}
+
 static int pmix_connect(pmix_proc_t *me) {
   pthread_mutex_lock(&pmix_lock);
   if (!pmix_tried) {
     pmix_tried = 1;
-    pmix_status_t rc = PMIx_Init(&pmix_me, NULL, 0);
+    double secs = init_timeout();
+    pmix_status_t rc = init_bounded(&pmix_me, secs);
     if (rc == PMIX_SUCCESS) {
       pmix_up = 1;
       pmix_pid = getpid();
       atexit(pmix_at_exit);
+    } else if (rc == PMIX_ERR_TIMEOUT) {
+      PSW_WARN("topology: PMIx_Init did not return within %g s "
+               "(PARSWEEP_PMIX_TIMEOUT); using the environment (a later "
+               "MPI_Init may hang the same way)",
+               secs);
     } else {
       PSW_WARN("topology: PMIx_Init failed (%s) although PMIX_NAMESPACE is "
                "set; using the environment (a later MPI_Init may fail)",
